@@ -1,0 +1,144 @@
+"""Topology file -> validated `Network`, or `InvalidInput` with every problem positioned.
+
+Three passes, each reporting all it finds: YAML syntax (yamlpos), shape and values
+(pydantic schema), whole-file rules (checks) and the address plan (addressing).
+"""
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any, List, Sequence, Tuple
+
+import pydantic
+
+from .addressing import PlanError, resolve
+from .checks import Problem, check_topology
+from .diagnostics import Diagnostic, InvalidInput, did_you_mean, format_path
+from .network import Network
+from .schema import Topology
+from .yamlpos import Positions, load_with_positions, position_of
+
+EXAMPLE_HINT = "see topologies/line-3as.yaml for a small complete example"
+
+
+def load_topology(path: "str | Path") -> Network:
+    """Read, validate and resolve one topology file."""
+    filename = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput([Diagnostic(filename, 0, 0, "", "no such file",
+                                       "topologies/ has the bundled topologies")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput([Diagnostic(filename, 0, 0, "", f"cannot read the file: {exc}")]) from None
+    return parse_topology(text, filename)
+
+
+def parse_topology(text: str, filename: str = "<string>") -> Network:
+    data, positions = load_with_positions(text, filename)
+    if data is None:
+        raise InvalidInput([Diagnostic(filename, 1, 1, "", "the file is empty", EXAMPLE_HINT)])
+    if not isinstance(data, dict):
+        line, col = positions.get((), (1, 1))
+        raise InvalidInput([Diagnostic(filename, line, col, "",
+                                       f"the file must be a mapping with 'name' and 'ases', "
+                                       f"not a {_kind(data)}", EXAMPLE_HINT)])
+    try:
+        topo = Topology.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise InvalidInput(_from_pydantic(exc, data, positions, filename)) from None
+    problems = check_topology(topo)
+    if not problems:
+        try:
+            return resolve(topo, filename)
+        except PlanError as exc:
+            problems = exc.problems
+    raise InvalidInput(_from_problems(problems, positions, filename))
+
+
+def _from_problems(problems: Sequence[Problem], positions: Positions,
+                   filename: str) -> List[Diagnostic]:
+    out = []
+    for problem in problems:
+        line, col = position_of(positions, tuple(problem.path))
+        out.append(Diagnostic(filename, line, col, format_path(problem.path), problem.message,
+                              problem.hint))
+    return sorted(out, key=lambda d: (d.line, d.col))
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number",
+            bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _from_pydantic(exc: pydantic.ValidationError, data: Any, positions: Positions,
+                   filename: str) -> List[Diagnostic]:
+    out = []
+    seen = set()
+    for error in exc.errors(include_url=False):
+        path = _data_path(error["loc"], data, error["type"])
+        kind = error["type"]
+        message = error["msg"]
+        hint = ""
+        if kind == "extra_forbidden":
+            key = path[-1]
+            allowed = _fields_at(path[:-1])
+            message = f"unknown key '{key}'"
+            hint = did_you_mean(str(key), allowed) or \
+                (f"allowed here: {', '.join(sorted(allowed))}" if allowed else "")
+            line, col = positions.get(path + ("<key>",), position_of(positions, path))
+        else:
+            if kind == "missing":
+                message = f"missing required key '{path[-1]}'"
+            elif message.startswith("Value error, "):
+                message = message[len("Value error, "):]
+            elif kind in ("model_type", "dict_type"):
+                message = f"expected a mapping of keys, not a {_kind(error.get('input'))}"
+            line, col = position_of(positions, path)
+        key = (line, col, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Diagnostic(filename, line, col, format_path(path), message, hint))
+    return sorted(out, key=lambda d: (d.line, d.col))
+
+
+def _data_path(loc: Tuple[Any, ...], data: Any, kind: str) -> Tuple[Any, ...]:
+    """Pydantic's error location without its internal steps (validator and union tags)."""
+    path: List[Any] = []
+    node = data
+    for step in loc:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+            path.append(step)
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+            path.append(step)
+        elif kind in ("missing", "extra_forbidden") and isinstance(node, dict):
+            path.append(step)
+            break
+    return tuple(path)
+
+
+def _fields_at(path: Tuple[Any, ...]) -> List[str]:
+    """Names of the keys the schema allows at `path` (for "did you mean")."""
+    model: Any = Topology
+    for step in path:
+        if isinstance(step, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(step)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside Optional[...], List[...] or Annotated[...]."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

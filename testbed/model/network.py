@@ -1,0 +1,129 @@
+"""The resolved network: every router, host, interface and link with its final address,
+port, MAC and link properties. This is what the underlay builds, the controller routes and
+the measurement layer maps addresses back to. It is derived deterministically from a
+validated `Topology`, so the same file always gives the same plan.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class LinkProps:
+    """Emulated link properties after defaults were applied (None: not emulated)."""
+    delay_ms: Optional[float] = None
+    jitter_ms: Optional[float] = None
+    loss_pct: Optional[float] = None
+    bandwidth_mbit: Optional[float] = None
+
+    def needs_netem(self) -> bool:
+        return bool(self.delay_ms or self.jitter_ms or self.loss_pct)
+
+
+@dataclass(frozen=True)
+class Interface:
+    """A router port. Router interfaces own IP addresses (answered by the router app)."""
+    router: str
+    port: int
+    ip: str
+    prefixlen: int
+    mac: str
+    link: int  # index into Network.links
+
+
+@dataclass(frozen=True)
+class AutonomousSystem:
+    asn: int
+    name: str
+    prefix: ipaddress.IPv4Network
+    routers: Tuple[str, ...]
+    hosts: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Router:
+    name: str  # as<asn>.<local>
+    asn: int
+    index: int  # position among all routers, 0-based
+    dpid: int
+    lan: ipaddress.IPv4Network
+    gateway: str  # the router's address on its LAN
+
+    @property
+    def dpid_hex(self) -> str:
+        return f"{self.dpid:016x}"
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str  # as<asn>.<local>
+    asn: int
+    index: int
+    router: str
+    ip: str
+    prefixlen: int
+    gateway: str
+    mac: str
+    link: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """kind: 'intra' (same AS), 'inter' (two ASes) or 'access' (host to router).
+
+    For 'inter', relationship is a's relationship to b: provider-customer means a is b's
+    provider. For 'access', a is the host and a_port is 0.
+    """
+    index: int
+    kind: str
+    a: str
+    b: str
+    a_port: int
+    b_port: int
+    subnet: ipaddress.IPv4Network
+    a_ip: str
+    b_ip: str
+    props: LinkProps
+    cost: int = 1
+    relationship: Optional[str] = None
+
+
+@dataclass
+class Network:
+    name: str
+    source: str
+    ases: Dict[int, AutonomousSystem]
+    routers: Dict[str, Router]
+    hosts: Dict[str, Host]
+    links: List[Link]
+    interfaces: Dict[Tuple[str, int], Interface] = field(default_factory=dict)
+
+    def router_interfaces(self, router: str) -> List[Interface]:
+        return sorted((i for (r, _), i in self.interfaces.items() if r == router),
+                      key=lambda i: i.port)
+
+    def owner_of(self, address: str) -> Optional[str]:
+        """The router or host that owns an address (traceroute hop -> node)."""
+        for iface in self.interfaces.values():
+            if iface.ip == address:
+                return iface.router
+        for host in self.hosts.values():
+            if host.ip == address:
+                return host.name
+        return None
+
+    def asn_of(self, node: str) -> int:
+        return (self.routers[node].asn if node in self.routers else self.hosts[node].asn)
+
+
+def router_mac(router_index: int, port: int) -> str:
+    """Locally administered, unique per (router, port): 02:00:00:RR:RR:PP."""
+    n = router_index + 1
+    return f"02:00:00:{(n >> 8) & 0xff:02x}:{n & 0xff:02x}:{port & 0xff:02x}"
+
+
+def host_mac(host_index: int) -> str:
+    n = host_index + 1
+    return f"0a:00:00:{(n >> 16) & 0xff:02x}:{(n >> 8) & 0xff:02x}:{n & 0xff:02x}"

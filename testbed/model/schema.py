@@ -1,0 +1,173 @@
+"""The topology file's schema: pydantic models that validate the parsed YAML.
+
+One schema drives validation, error messages and the JSON Schema editors use
+(`testbed schema`). Only shape and local value rules live here; rules that need the whole
+file (names resolve, prefixes do not overlap, the graph is connected) are in `checks`.
+Names written in the file are local to their AS (`r1`); across ASes a router is named
+`as<asn>.<router>` everywhere (YAML, code, results).
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Dict, List, Literal, Optional
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema,
+                      field_validator)
+from typing_extensions import Annotated
+
+from . import units
+
+NAME_RE = r"^[a-z][a-z0-9_-]*$"
+# A router's global name `as<asn>.<name>` names an OVS bridge, a Linux interface: 15 chars.
+MAX_GLOBAL_NAME = 15
+
+Milliseconds = Annotated[float, BeforeValidator(units.parse_ms),
+                         WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
+                                                   {"type": "string",
+                                                    "pattern": units.DURATION_PATTERN}],
+                                         "description": "milliseconds; a number or '5ms', '1s', '250us'"})]
+Mbits = Annotated[float, BeforeValidator(units.parse_mbit),
+                  WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                                            {"type": "string", "pattern": units.RATE_PATTERN}],
+                                  "description": "Mbit/s; a number or '100Mbit', '1Gbit', '512kbit'"})]
+Percent = Annotated[float, BeforeValidator(units.parse_percent),
+                    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 100},
+                                              {"type": "string", "pattern": units.PERCENT_PATTERN}],
+                                    "description": "percent; 0.5 or '1%'"})]
+Name = Annotated[str, Field(pattern=NAME_RE, max_length=12,
+                            description="lower-case letters, digits, '-' and '_'")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class LinkProps(_Strict):
+    """Emulated properties of a link, the same in both directions."""
+    delay: Optional[Milliseconds] = Field(None, description="one-way delay")
+    jitter: Optional[Milliseconds] = Field(None, description="delay variation (std. dev.)")
+    loss: Optional[Percent] = Field(None, description="random loss per direction")
+    bandwidth: Optional[Mbits] = Field(None, description="rate limit per direction")
+
+
+class Defaults(_Strict):
+    link: LinkProps = Field(default_factory=LinkProps,
+                            description="link properties where a link does not set them")
+
+
+def _parse_network(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be written like '10.1.0.0/16'")
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        text = str(exc)
+        if "host bits set" in text:
+            fixed = ipaddress.IPv4Network(value, strict=False)
+            raise ValueError(f"'{value}' has host bits set; the network is {fixed}") from None
+        raise ValueError(f"'{value}' is not an IPv4 prefix ({text})") from None
+    return str(net)
+
+
+def _parse_address(value: Any) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except (ValueError, TypeError):
+        raise ValueError(f"'{value}' is not an IPv4 address like 10.1.1.10") from None
+
+
+Prefix = Annotated[str, BeforeValidator(lambda v: _parse_network(v, "a prefix")),
+                   WithJsonSchema({"type": "string", "pattern": r"^\d+\.\d+\.\d+\.\d+/\d+$",
+                                   "description": "IPv4 prefix, e.g. 10.1.0.0/16"})]
+Address = Annotated[str, BeforeValidator(_parse_address),
+                    WithJsonSchema({"type": "string", "pattern": r"^\d+\.\d+\.\d+\.\d+$"})]
+
+
+class Router(_Strict):
+    name: Name
+    lan: Optional[Prefix] = Field(None, description="subnet of the router's hosts "
+                                  "(default: the next /24 of the AS prefix)")
+
+
+def _routers_from_names(value: Any) -> Any:
+    """`routers: [r1, r2]` is shorthand for `routers: [{name: r1}, {name: r2}]`."""
+    if isinstance(value, list):
+        return [{"name": item} if isinstance(item, str) else item for item in value]
+    return value
+
+
+class Host(_Strict):
+    name: Name
+    router: Name = Field(description="the router of the same AS this host hangs off")
+    ip: Optional[Address] = Field(None, description="address inside the router's LAN")
+    delay: Optional[Milliseconds] = None
+    jitter: Optional[Milliseconds] = None
+    loss: Optional[Percent] = None
+    bandwidth: Optional[Mbits] = None
+
+
+class IntraLink(LinkProps):
+    """A link between two routers of the same AS."""
+    a: Name
+    b: Name
+    cost: int = Field(1, ge=1, le=65535, description="IGP cost (the same both ways)")
+    subnet: Optional[Prefix] = Field(None, description="the link's /30 or /31 "
+                                     "(default: allocated from the AS prefix)")
+
+
+Relationship = Literal["provider-customer", "customer-provider", "peer-peer"]
+
+
+class InterLink(LinkProps):
+    """A link between routers of two ASes, with the business relationship of a to b."""
+    a: str = Field(description="router as 'as<asn>.<router>'")
+    b: str = Field(description="router as 'as<asn>.<router>'")
+    relationship: Relationship = Field(
+        description="a to b: 'provider-customer' (a sells transit to b), "
+                    "'customer-provider' (b sells transit to a) or 'peer-peer'")
+    cost: int = Field(1, ge=1, le=65535, description="link cost for shortest-path routing")
+    subnet: Optional[Prefix] = Field(None, description="the link's /30 or /31 "
+                                     "(default: from the provider's AS prefix, or the "
+                                     "lower ASN's for peers)")
+
+    @field_validator("a", "b")
+    @classmethod
+    def _global_router(cls, value: str) -> str:
+        if not re.match(r"^as\d+\.[a-z][a-z0-9_-]*$", value):
+            raise ValueError(f"'{value}' is not a router name like 'as100.r1'")
+        return value
+
+
+class AS(_Strict):
+    asn: int = Field(ge=1, le=4294967294, description="AS number")
+    name: Optional[str] = Field(None, description="a label for people, e.g. 'tier1-west'")
+    prefix: Optional[Prefix] = Field(None, description="address block of the AS "
+                                     "(default: allocated from the file's pool)")
+    defaults: Defaults = Field(default_factory=Defaults)
+    routers: Annotated[List[Router], BeforeValidator(_routers_from_names)] = Field(
+        min_length=1, description="routers, each a name or {name, lan}")
+    links: List[IntraLink] = Field(default_factory=list)
+    hosts: List[Host] = Field(default_factory=list)
+
+
+class Addressing(_Strict):
+    pool: Prefix = Field("10.0.0.0/8", description="where AS prefixes without one come from")
+    as_prefix_len: int = Field(16, ge=8, le=28, description="size of allocated AS prefixes")
+
+
+class Topology(_Strict):
+    """An ISP underlay: ASes of routers and hosts, and the links between them."""
+    name: Name = Field(description="the topology's name, used in results")
+    description: Optional[str] = None
+    addressing: Addressing = Field(default_factory=Addressing)
+    defaults: Defaults = Field(default_factory=Defaults)
+    ases: List[AS] = Field(min_length=1)
+    inter_as_links: List[InterLink] = Field(default_factory=list)
+
+
+def json_schema() -> Dict[str, Any]:
+    schema = Topology.model_json_schema()
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    schema["title"] = "testbed topology"
+    return schema
