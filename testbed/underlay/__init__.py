@@ -1,0 +1,1 @@
+"""Model -> running Mininet network: capabilities, build, controller process, teardown."""

@@ -1,0 +1,193 @@
+"""`Underlay`: a Network brought up in Mininet, routed by the controller, torn down.
+
+Bring-up overlaps the two slow parts: the controller process starts (Python + Ryu import)
+while Mininet creates hosts and links; switches are created in one OVS transaction
+(`OVSSwitch(batch=True)`, as with the userspace datapath every bridge added reconfigures
+all of them), and `start()` returns only once the controller reports every flow installed
+(barrier-confirmed). Teardown is ours, not Mininet's (see `teardown`).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from ..control.plan import controller_plan
+from ..control.routes import Table, shortest_path_tables
+from ..model.network import Network
+from . import capabilities, runstate, teardown
+from .controller import ControllerProcess, event_named
+
+
+class UnderlayError(RuntimeError):
+    """A run could not start; the message says why and how to fix it."""
+
+
+def router_intf(net: Network, router: str, port: int) -> str:
+    return f"tb{net.routers[router].dpid}p{port}"
+
+
+def host_intf(net: Network, host: str) -> str:
+    return f"tbh{net.hosts[host].index + 1}"
+
+
+def link_params(props: Any, netem: bool) -> Dict[str, Any]:
+    """Mininet TCLink parameters for what this kernel can emulate."""
+    params: Dict[str, Any] = {}
+    if props.bandwidth_mbit:
+        params["bw"] = props.bandwidth_mbit
+    if netem:
+        if props.delay_ms:
+            params["delay"] = f"{props.delay_ms}ms"
+        if props.jitter_ms:
+            params["jitter"] = f"{props.jitter_ms}ms"
+        if props.loss_pct:
+            params["loss"] = props.loss_pct
+    return params
+
+
+class Underlay:
+    def __init__(self, net: Network, *, controller_port: Optional[int] = None,
+                 datapath: Optional[str] = None, work_dir: Optional[Path] = None):
+        self.net = net
+        self.controller_port = controller_port
+        self.datapath = datapath
+        self.work_dir = work_dir or runstate.STATE_DIR / str(__import__("os").getpid())
+        self.tables: Dict[str, Table] = shortest_path_tables(net)
+        self.plan = controller_plan(net, self.tables)
+        self.mn: Any = None
+        self.controller: Optional[ControllerProcess] = None
+        self.state: Optional[runstate.RunState] = None
+        self.warnings: List[str] = []
+        self.timings: Dict[str, float] = {}
+        self.netem = False
+
+    # --- life cycle ------------------------------------------------------------------
+    def __enter__(self) -> "Underlay":
+        try:
+            self.start()
+        except BaseException:
+            self.stop(keep_logs=True)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def preflight(self) -> None:
+        if not capabilities.is_root():
+            raise UnderlayError("building a network needs root (namespaces, veth pairs, OVS); "
+                                "run it with sudo")
+        if not shutil.which("mnexec"):
+            raise UnderlayError("mnexec is missing; install it with: apt-get install mininet "
+                                f"(or run {capabilities.SETUP})")
+        if not capabilities.ovs_running():
+            raise UnderlayError("Open vSwitch is not running; start it with: "
+                                f"{capabilities.OVS_START}")
+        if self.controller_port and not capabilities.port_free(self.controller_port):
+            raise UnderlayError(f"controller port {self.controller_port} is in use; "
+                                "leave --controller-port out to pick a free one, or run "
+                                "'testbed clean' if a killed run left a controller")
+
+    def start(self, timeout: float = 180) -> None:
+        started = time.monotonic()
+        self.preflight()
+        self.datapath = self.datapath or capabilities.datapath()
+        self.netem = capabilities.netem_available()
+        self._check_link_emulation()
+        net = self.net
+        bridges = sorted(net.routers)
+        interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
+                     [host_intf(net, h) for h in net.hosts]
+        self.state = runstate.RunState(net.name, bridges, interfaces)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        plan_path = self.work_dir / "controller-plan.json"
+        plan_path.write_text(json.dumps(self.plan))
+        port = self.controller_port or capabilities.free_port()
+        self.controller = ControllerProcess(plan_path, port, self.work_dir / "controller.log")
+        self.state.add_pids(self.controller.pid)
+        self._build(port)
+        self.timings["build"] = time.monotonic() - started
+        self.controller.wait_listening(timeout=30)
+        self.mn.start()
+        self.timings["switches_started"] = time.monotonic() - started
+        self.controller.wait_for(event_named("routes_installed"), timeout)
+        self.timings["routes_installed"] = time.monotonic() - started
+
+    def _build(self, port: int) -> None:
+        from mininet.link import Link, TCLink
+        from mininet.net import Mininet
+        from mininet.node import OVSSwitch, RemoteController
+
+        class Controller(RemoteController):
+            """Our controller is started by us; skip Mininet's telnet-based probe."""
+
+            def checkListening(self) -> None:
+                return
+
+        net = self.net
+        self.mn = Mininet(topo=None, build=False, controller=None, autoSetMacs=False,
+                          switch=partial(OVSSwitch, batch=True, datapath=self.datapath,
+                                         protocols="OpenFlow13", failMode="secure"),
+                          listenPort=None, waitConnected=False)
+        self.mn.addController("c0", controller=Controller, ip="127.0.0.1", port=port)
+        for name, router in net.routers.items():
+            self.mn.addSwitch(name, dpid=router.dpid_hex)
+        for name, host in net.hosts.items():
+            self.mn.addHost(name, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
+                            defaultRoute=f"via {host.gateway}")
+        for link in net.links:
+            params = link_params(link.props, self.netem)
+            cls = TCLink if params else Link
+            if link.kind == "access":
+                self.mn.addLink(link.a, link.b, port1=0, port2=link.b_port, cls=cls,
+                                intfName1=host_intf(net, link.a),
+                                intfName2=router_intf(net, link.b, link.b_port),
+                                addr1=net.hosts[link.a].mac, **params)
+            else:
+                self.mn.addLink(link.a, link.b, port1=link.a_port, port2=link.b_port, cls=cls,
+                                intfName1=router_intf(net, link.a, link.a_port),
+                                intfName2=router_intf(net, link.b, link.b_port), **params)
+        self.mn.build()
+        assert self.state is not None
+        self.state.add_pids(*(node.pid for node in self.mn.hosts + self.mn.switches))
+        for name in net.hosts:
+            # veth TX checksum offload breaks TCP through a userspace OVS (DESIGN.md).
+            self.mn[name].cmd(f"ethtool -K {host_intf(net, name)} tx off >/dev/null 2>&1; "
+                              "sysctl -qw net.ipv6.conf.all.disable_ipv6=1")
+
+    def _check_link_emulation(self) -> None:
+        if self.netem:
+            return
+        wanted = [l for l in self.net.links if l.props.needs_netem()]
+        if wanted:
+            self.warnings.append(
+                f"{len(wanted)} of {len(self.net.links)} links ask for delay, jitter or loss, "
+                "but this kernel has no sch_netem: they run WITHOUT it (bandwidth limits "
+                "still apply). Use the Vagrant VM or a kernel with netem for real latency.")
+
+    def stop(self, keep_logs: bool = False) -> None:
+        """Idempotent; safe after a partial start. keep_logs leaves the controller's log."""
+        started = time.monotonic()
+        if self.controller is not None:
+            self.controller.stop()
+        if self.state is not None:
+            data = self.state.data
+            teardown.remove_all(data["bridges"], data["interfaces"],
+                                [p for p in data["pids"] if p != (self.controller.pid if self.controller else 0)])
+            if self.mn is not None:
+                for node in self.mn.hosts + self.mn.switches:
+                    node.shell = None  # already gone; keeps Mininet's __del__ quiet
+            self.state.remove()
+            self.state = None
+            if not keep_logs:
+                shutil.rmtree(self.work_dir, ignore_errors=True)
+        self.mn = None
+        self.timings["teardown"] = time.monotonic() - started
+
+    # --- access ----------------------------------------------------------------------
+    def host(self, name: str) -> Any:
+        return self.mn[name]

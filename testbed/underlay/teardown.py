@@ -1,0 +1,75 @@
+"""Remove what a run created, fast: one OVS transaction, one `ip -batch`, process groups.
+
+Mininet's own stop deletes links one by one (~14 s for 120 switches and 100 hosts here);
+killing the node shells drops their namespaces, which takes the host veths with them, and
+the router-to-router veths left in the root namespace go in a single `ip -batch` call.
+Used both by a normal stop and by `testbed clean` on what a killed run left.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import Iterable, List
+
+
+def kill_groups(pids: Iterable[int], grace: float = 1.0) -> None:
+    """SIGTERM then SIGKILL each process group (our children are session leaders)."""
+    pids = [p for p in pids if p and p > 1]
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.02)
+    for pid in pids:
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def delete_bridges(bridges: List[str]) -> None:
+    if not bridges:
+        return
+    cmd = ["ovs-vsctl", "--timeout=30"]
+    for bridge in bridges:
+        cmd += ["--", "--if-exists", "del-br", bridge]
+    subprocess.run(cmd, capture_output=True)
+
+
+def delete_interfaces(names: List[str]) -> None:
+    """Delete those of `names` that exist in the root namespace, in one ip call."""
+    existing = set(os.listdir("/sys/class/net"))
+    todo = [n for n in names if n in existing]
+    if todo:
+        subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"link del {n}\n" for n in todo),
+                       text=True, capture_output=True)
+
+
+def remove_all(bridges: List[str], interfaces: List[str], pids: List[int]) -> None:
+    delete_bridges(bridges)
+    kill_groups(pids)
+    delete_interfaces(interfaces + bridges)
