@@ -1,0 +1,189 @@
+"""`testbed` command line: parses arguments and calls the layers; nothing else.
+
+Exit codes: 0 success, 1 the network did not do what was asked (e.g. unreachable pairs),
+2 bad input or a missing prerequisite (one clear message, never a traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from . import __version__
+from .model import InvalidInput, json_schema, load_topology
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _die(message: str, hint: str = "") -> int:
+    from .underlay.report import err_console
+    err_console.print(f"[bold red]error:[/] {message}" + (f"\n  hint: {hint}" if hint else ""),
+                      highlight=False)
+    return EXIT_USAGE
+
+
+def _print_invalid(exc: InvalidInput) -> int:
+    from .underlay.report import err_console
+    for diag in exc.diagnostics:
+        err_console.print(str(diag), highlight=False, markup=False)
+    err_console.print(f"[red]{len(exc.diagnostics)} problem(s)[/]", highlight=False)
+    return EXIT_USAGE
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .underlay.report import console
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            net = load_topology(path)
+        except InvalidInput as exc:
+            _print_invalid(exc)
+            status = EXIT_USAGE
+            continue
+        console.print(f"{path}: ok ({len(net.ases)} ASes, {len(net.routers)} routers, "
+                      f"{len(net.hosts)} hosts, {len(net.links)} links)", highlight=False)
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from .underlay.capabilities import survey
+    from .underlay.report import console
+    table = Table(title="testbed doctor")
+    for col in ("capability", "status", "detail", "fix"):
+        table.add_column(col)
+    missing = 0
+    for cap in survey(args.controller_port):
+        status = "[green]ok[/]" if cap.ok else ("[red]missing[/]" if cap.essential else "[yellow]no[/]")
+        missing += int(cap.essential and not cap.ok)
+        table.add_row(cap.name, status, cap.detail, "" if cap.ok else cap.fix)
+    console.print(table)
+    return EXIT_FAILED if missing else EXIT_OK
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from .underlay.cleanup import clean
+    from .underlay.report import console
+    for line in clean():
+        console.print(line, highlight=False)
+    return EXIT_OK
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .underlay.controller import ControllerError
+    from .underlay.emulation import Underlay, UnderlayError
+    from .underlay.report import console, print_banner, print_reachability
+    try:
+        net = load_topology(args.topology)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    if args.script and not Path(args.script).is_file():
+        return _die(f"no such script file: {args.script}")
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    from mininet.log import setLogLevel
+    setLogLevel("warning")
+    underlay = Underlay(net, controller_port=args.controller_port, datapath=args.datapath)
+    try:
+        with console.status(f"bringing up {net.name}: {len(net.routers)} routers, "
+                            f"{len(net.hosts)} hosts ..."):
+            underlay.__enter__()
+    except UnderlayError as exc:
+        return _die(str(exc))
+    except ControllerError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return EXIT_FAILED
+    try:
+        for warning in underlay.warnings:
+            console.print(f"[bold yellow]WARNING:[/] {warning}")
+        print_banner(net, underlay.datapath or "?", underlay.timings["routes_installed"])
+        status = EXIT_OK
+        if args.pingall:
+            from .underlay.reachability import ReachabilityError, host_matrix
+            try:
+                matrix = host_matrix(net, underlay.mn)
+            except ReachabilityError as exc:
+                return _die(str(exc))
+            status = EXIT_OK if print_reachability(net, matrix) else EXIT_FAILED
+        elif args.script:
+            _cli(underlay, script=args.script)
+        elif args.hold:
+            console.print("holding the network up; stop with Ctrl-C or SIGTERM")
+            signal.pause()
+        else:
+            _cli(underlay)
+        return status
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        with console.status("tearing down ..."):
+            underlay.stop()
+        console.print(f"torn down in {underlay.timings.get('teardown', 0):.1f} s")
+
+
+def _cli(underlay: "object", script: Optional[str] = None) -> None:
+    from mininet.log import setLogLevel
+
+    from .underlay.mncli import TestbedCLI
+    setLogLevel("output")
+    TestbedCLI(underlay.mn, underlay.net, underlay.tables, script=script)  # type: ignore[attr-defined]
+    setLogLevel("warning")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="testbed", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"testbed {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check topology files; all problems with file:line")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the topology JSON Schema (for editors)")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("up", help="bring a topology up and open the Mininet CLI")
+    p.add_argument("topology", metavar="TOPO.yaml")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--pingall", action="store_true",
+                      help="no CLI: print the all-pairs reachability table, tear down "
+                           "(exit 1 if any pair is unreachable)")
+    mode.add_argument("--script", metavar="FILE", help="no CLI: run Mininet CLI commands from FILE")
+    mode.add_argument("--hold", action="store_true", help="no CLI: stay up until Ctrl-C/SIGTERM")
+    p.add_argument("--controller-port", type=int, help="default: a free port")
+    p.add_argument("--datapath", choices=("user", "kernel"), help="default: detected")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("doctor", help="list capabilities and how to fix the gaps")
+    p.add_argument("--controller-port", type=int, default=6653)
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("clean", help="remove what killed runs left (namespaces, veths, "
+                                     "bridges, processes)")
+    p.set_defaults(func=cmd_clean)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

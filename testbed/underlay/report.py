@@ -1,0 +1,81 @@
+"""What a person reads about an underlay: banner, reachability and route tables (rich)."""
+from __future__ import annotations
+
+from typing import Dict
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ..control.routes import Table
+from ..model.network import Network
+from .reachability import Matrix, as_summary
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_banner(net: Network, datapath: str, seconds: float) -> None:
+    table = RichTable(title=f"{net.name}: {len(net.ases)} ASes, {len(net.routers)} routers, "
+                            f"{len(net.hosts)} hosts (up in {seconds:.1f} s, datapath={datapath})")
+    for col in ("AS", "name", "prefix", "routers", "hosts"):
+        table.add_column(col)
+    for asn, autsys in sorted(net.ases.items()):
+        table.add_row(str(asn), autsys.name, str(autsys.prefix),
+                      _names(autsys.routers), _names(autsys.hosts))
+    console.print(table)
+    console.print("Run commands on a node: [bold]as100.h1 ping as200.h1[/], "
+                  "[bold]as100.h1 traceroute -n as200.h1[/]; [bold]reach[/] all-pairs "
+                  "reachability; [bold]routes ROUTER[/] its table; [bold]help[/] for more. "
+                  "Leave with [bold]exit[/] or Ctrl-D: the network is torn down.")
+
+
+def _names(names: "tuple[str, ...]", limit: int = 6) -> str:
+    short = [n.split(".", 1)[1] for n in names]
+    return ", ".join(short[:limit]) + (f" (+{len(short) - limit})" if len(short) > limit else "")
+
+
+def print_reachability(net: Network, matrix: Matrix) -> bool:
+    """AS x AS table of reachable host pairs; returns whether every pair is reachable."""
+    summary = as_summary(net, matrix)
+    asns = sorted({a for a, _ in summary} | {b for _, b in summary})
+    ok_pairs = sum(matrix.values())
+    if len(asns) <= 16:
+        table = RichTable(title="host pairs reachable, by source AS (rows) and destination AS")
+        table.add_column("from \\ to")
+        for asn in asns:
+            table.add_column(str(asn), justify="center")
+        for src in asns:
+            table.add_row(str(src), *(_cell(summary.get((src, dst))) for dst in asns))
+    else:
+        table = RichTable(title="reachability by source AS")
+        for col in ("AS", "host pairs reachable", "destination ASes fully reachable"):
+            table.add_column(col)
+        for src in asns:
+            cells = [summary[(src, dst)] for dst in asns if (src, dst) in summary]
+            table.add_row(str(src), f"{sum(c[0] for c in cells)}/{sum(c[1] for c in cells)}",
+                          f"{sum(1 for c in cells if c[0] == c[1])}/{len(cells)}")
+    console.print(table)
+    style = "green" if ok_pairs == len(matrix) else "red"
+    console.print(f"[{style}]{ok_pairs}/{len(matrix)} host pairs reachable[/]")
+    return ok_pairs == len(matrix)
+
+
+def _cell(cell: "tuple[int, int] | None") -> str:
+    if cell is None:
+        return "-"
+    ok, total = cell
+    if ok == total:
+        return "[green]ok[/]"
+    return f"[red]{ok}/{total}[/]"
+
+
+def print_routes(tables: Dict[str, Table], router: str) -> None:
+    if router not in tables:
+        err_console.print(f"no router '{router}'; routers: {', '.join(sorted(tables))}")
+        return
+    table = RichTable(title=f"forwarding table of {router}")
+    for col in ("prefix", "port", "next hop"):
+        table.add_column(col)
+    for route in tables[router].routes:
+        table.add_row(route.prefix, str(route.port), route.next_hop)
+    console.print(table)
