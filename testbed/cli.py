@@ -26,10 +26,10 @@ def _die(message: str, hint: str = "") -> int:
 
 
 def _print_invalid(exc: InvalidInput) -> int:
-    from .underlay.report import err_console
+    """One unwrapped line per problem (file:line:col: ...), parseable by editors."""
     for diag in exc.diagnostics:
-        err_console.print(str(diag), highlight=False, markup=False)
-    err_console.print(f"[red]{len(exc.diagnostics)} problem(s)[/]", highlight=False)
+        print(diag, file=sys.stderr)
+    print(f"{len(exc.diagnostics)} problem(s)", file=sys.stderr)
     return EXIT_USAGE
 
 
