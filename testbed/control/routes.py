@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, List, Optional, Tuple
 
 from ..model.network import Network
@@ -37,15 +38,22 @@ class Table:
     router: str
     routes: Tuple[Route, ...]
 
-    def lookup(self, address: str) -> Optional[Route]:
-        """Longest-prefix match, as the switch does it."""
-        ip = ipaddress.IPv4Address(address)
-        best = None
+    @cached_property
+    def _by_length(self) -> List[Tuple[int, int, int, Route]]:
+        """(prefix length, mask, network) as integers, longest first: parsed once."""
+        rows = []
         for route in self.routes:
             net = ipaddress.IPv4Network(route.prefix)
-            if ip in net and (best is None or net.prefixlen > best[0]):
-                best = (net.prefixlen, route)
-        return best[1] if best else None
+            rows.append((net.prefixlen, int(net.netmask), int(net.network_address), route))
+        return sorted(rows, key=lambda row: -row[0])
+
+    def lookup(self, address: str) -> Optional[Route]:
+        """Longest-prefix match, as the switch does it."""
+        ip = int(ipaddress.IPv4Address(address))
+        for _, mask, network, route in self._by_length:
+            if ip & mask == network:
+                return route
+        return None
 
 
 Adjacency = Dict[str, List[Tuple[str, int, int, int]]]  # router -> (peer, cost, port, peer_port)
@@ -161,9 +169,10 @@ def forward_path(net: Network, tables: Dict[str, Table], src_host: str,
     Follows the tables as the switches do (longest-prefix match, hop by hop)."""
     router = net.hosts[src_host].router
     path: List[str] = []
+    owner = {iface.ip: iface.router for iface in net.interfaces.values()}
     while len(path) <= len(net.routers):
         path.append(router)
-        if dst_ip in {i.ip for i in net.router_interfaces(router)}:
+        if owner.get(dst_ip) == router:
             return path, True
         route = tables[router].lookup(dst_ip)
         if route is None:

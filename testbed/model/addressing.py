@@ -49,8 +49,9 @@ class _ASBlocks:
     def __init__(self, prefix: Net, used: List[Net]):
         self.prefix = prefix
         self.used = list(used)
-        self._links = (s for s in reversed(list(prefix.subnets(new_prefix=30)))
-                       if prefix.prefixlen <= 30)
+        top = int(prefix.broadcast_address) + 1
+        count = 2 ** (30 - prefix.prefixlen) if prefix.prefixlen <= 30 else 0
+        self._links = (Net((top - 4 * (k + 1), 30)) for k in range(count))
 
     def lan(self, position: int) -> Optional[Net]:
         new_len = min(self.prefix.prefixlen + 8, 29)
