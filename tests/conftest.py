@@ -6,6 +6,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "topologies"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def topo_path():
     return lambda name: TOPOLOGIES / f"{name}.yaml"

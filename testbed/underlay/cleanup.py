@@ -31,6 +31,10 @@ def clean() -> Iterator[str]:
         removed_any = True
         yield (f"removed run {data['pid']} ({data['topology']}): {len(data['bridges'])} bridges, "
                f"{len(data['interfaces'])} interfaces, {len(data['pids'])} processes")
+    for stale in runstate.stale_work_dirs():
+        shutil.rmtree(stale, ignore_errors=True)
+        removed_any = True
+        yield f"removed the logs a failed run kept in {stale}"
     live = list(runstate.leftovers(include_live=True))
     live_bridges = {b for d in live for b in d["bridges"]}
     live_intfs = {i for d in live for i in d["interfaces"]}

@@ -86,7 +86,7 @@ class ControllerProcess:
         raise ControllerError(f"the controller is not listening on port {self.port} after "
                               f"{timeout:.0f} s; its log: {self.log_path}")
 
-    def stop(self, timeout: float = 3.0) -> None:
+    def stop(self, timeout: float = 0.5) -> None:
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)

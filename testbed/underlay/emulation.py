@@ -9,6 +9,7 @@ all of them), and `start()` returns only once the controller reports every flow 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from functools import partial
@@ -55,7 +56,7 @@ class Underlay:
         self.net = net
         self.controller_port = controller_port
         self.datapath = datapath
-        self.work_dir = work_dir or runstate.STATE_DIR / str(__import__("os").getpid())
+        self.work_dir = work_dir or runstate.STATE_DIR / str(os.getpid())
         self.tables: Dict[str, Table] = shortest_path_tables(net)
         self.plan = controller_plan(net, self.tables)
         self.mn: Any = None
@@ -102,6 +103,7 @@ class Underlay:
         bridges = sorted(net.routers)
         interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
                      [host_intf(net, h) for h in net.hosts]
+        self._check_names_free(bridges, interfaces)
         self.state = runstate.RunState(net.name, bridges, interfaces)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         plan_path = self.work_dir / "controller-plan.json"
@@ -158,6 +160,24 @@ class Underlay:
             # veth TX checksum offload breaks TCP through a userspace OVS (DESIGN.md).
             self.mn[name].cmd(f"ethtool -K {host_intf(net, name)} tx off >/dev/null 2>&1; "
                               "sysctl -qw net.ipv6.conf.all.disable_ipv6=1")
+
+    @staticmethod
+    def _check_names_free(bridges: List[str], interfaces: List[str]) -> None:
+        """Bridge and interface names are global: a second run would collide with the first."""
+        taken = set(os.listdir("/sys/class/net")) & (set(bridges) | set(interfaces))
+        if not taken:
+            return
+        owners = [d for d in runstate.leftovers(include_live=True)
+                  if taken & (set(d["bridges"]) | set(d["interfaces"]))]
+        live = [d for d in owners if runstate.pid_alive(int(d["pid"]))]
+        example = sorted(taken)[0]
+        if live:
+            raise UnderlayError(f"another run (pid {live[0]['pid']}, {live[0]['topology']}) uses "
+                                f"the same router and interface names (e.g. {example}); stop it "
+                                "first: one network at a time")
+        raise UnderlayError(f"{len(taken)} interfaces or bridges of ours already exist "
+                            f"(e.g. {example}), left by a killed run; remove them with "
+                            "'testbed clean'")
 
     def _check_link_emulation(self) -> None:
         if self.netem:

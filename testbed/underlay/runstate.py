@@ -39,13 +39,12 @@ class RunState:
 
 
 def pid_alive(pid: int) -> bool:
+    """Running, not just an unreaped zombie (a killed run's children wait for PID 1)."""
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    except PermissionError:
-        return True
+    return stat[stat.rindex(")") + 2:].split(" ", 1)[0] not in ("Z", "X")
 
 
 def leftovers(include_live: bool = False) -> Iterator[Dict[str, Any]]:
@@ -61,3 +60,11 @@ def leftovers(include_live: bool = False) -> Iterator[Dict[str, Any]]:
         if include_live or not pid_alive(int(data.get("pid", 0))):
             data["_path"] = str(path)
             yield data
+
+
+def stale_work_dirs() -> List[Path]:
+    """Work directories (controller plan and log) of runs that are gone."""
+    if not STATE_DIR.is_dir():
+        return []
+    return [p for p in sorted(STATE_DIR.iterdir())
+            if p.is_dir() and p.name.isdigit() and not pid_alive(int(p.name))]

@@ -13,18 +13,25 @@ import subprocess
 import time
 from typing import Iterable, List
 
+from .runstate import pid_alive
+
 
 def kill_groups(pids: Iterable[int], grace: float = 1.0) -> None:
-    """SIGTERM then SIGKILL each process group (our children are session leaders)."""
+    """SIGHUP then SIGKILL each process group (our children are session leaders).
+
+    SIGHUP, not SIGTERM: Mininet's node shells are interactive bash, which ignores SIGTERM."""
     pids = [p for p in pids if p and p > 1]
     for pid in pids:
-        _signal_group(pid, signal.SIGTERM)
+        _signal_group(pid, signal.SIGHUP)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.02)
     for pid in pids:
         if _alive(pid):
             _signal_group(pid, signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.02)
 
 
 def _signal_group(pid: int, sig: int) -> None:
@@ -39,16 +46,10 @@ def _signal_group(pid: int, sig: int) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited:
-            return False
+        os.waitpid(pid, os.WNOHANG)  # reap our own children so they do not linger
     except ChildProcessError:
         pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return pid_alive(pid)
 
 
 def delete_bridges(bridges: List[str]) -> None:
