@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,3 @@ def format_path(parts: Sequence[object]) -> str:
             out += f".{part}" if out else str(part)
     return out
 
-
-def first(diags: Sequence[Diagnostic]) -> Optional[Diagnostic]:
-    return diags[0] if diags else None

@@ -114,9 +114,6 @@ class Network:
                 return host.name
         return None
 
-    def asn_of(self, node: str) -> int:
-        return (self.routers[node].asn if node in self.routers else self.hosts[node].asn)
-
 
 def router_mac(router_index: int, port: int) -> str:
     """Locally administered, unique per (router, port): 02:00:00:RR:RR:PP."""
