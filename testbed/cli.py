@@ -100,7 +100,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         with console.status(f"bringing up {net.name}: {len(net.routers)} routers, "
                             f"{len(net.hosts)} hosts ..."):
-            underlay.__enter__()
+            underlay.start()
     except UnderlayError as exc:
         return _die(str(exc))
     except ControllerError as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from . import framework as fw
 
@@ -43,7 +43,7 @@ class RouterApp(fw.App):
             self.plan: Dict[str, Any] = json.load(f)
         self.switches: Dict[int, Dict[str, Any]] = {int(k): v for k, v in self.plan["switches"].items()}
         self.datapaths: Dict[int, Any] = {}
-        self.pending_barriers: Dict[int, int] = {}
+        self.pending_barriers: Set[int] = set()  # switches whose barrier reply is due
         self.started = time.time()
         self.installed = False
         self.flows = 0
@@ -93,7 +93,8 @@ class RouterApp(fw.App):
                        parser.OFPActionSetField(eth_dst=route["dst_mac"]),
                        parser.OFPActionOutput(route["port"])]
             self._flow(dp, route["priority"], match, actions)
-        self.pending_barriers[dp.id] = dp.send_msg(parser.OFPBarrierRequest(dp)) or 1
+        dp.send_msg(parser.OFPBarrierRequest(dp))
+        self.pending_barriers.add(dp.id)
 
     def _flow(self, dp: Any, priority: int, match: Any, actions: Any) -> None:
         parser = dp.ofproto_parser
@@ -103,7 +104,7 @@ class RouterApp(fw.App):
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPBarrierReply, fw.MAIN_DISPATCHER)
     def _barrier(self, ev: Any) -> None:
-        self.pending_barriers.pop(ev.msg.datapath.id, None)
+        self.pending_barriers.discard(ev.msg.datapath.id)
         if not self.pending_barriers and not self.installed and \
                 len(self.datapaths) == len(self.switches):
             self.installed = True

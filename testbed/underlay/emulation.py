@@ -68,11 +68,7 @@ class Underlay:
 
     # --- life cycle ------------------------------------------------------------------
     def __enter__(self) -> "Underlay":
-        try:
-            self.start()
-        except BaseException:
-            self.stop(keep_logs=True)
-            raise
+        self.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -94,6 +90,15 @@ class Underlay:
                                 "'testbed clean' if a killed run left a controller")
 
     def start(self, timeout: float = 180) -> None:
+        """Bring everything up; on any failure (Ctrl-C included) undo what was done, keeping
+        the controller's log for the error message that points to it."""
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop(keep_logs=True)
+            raise
+
+    def _start(self, timeout: float) -> None:
         started = time.monotonic()
         self.preflight()
         self.datapath = self.datapath or capabilities.datapath()
@@ -196,8 +201,7 @@ class Underlay:
             self.controller.stop()
         if self.state is not None:
             data = self.state.data
-            teardown.remove_all(data["bridges"], data["interfaces"],
-                                [p for p in data["pids"] if p != (self.controller.pid if self.controller else 0)])
+            teardown.remove_all(data["bridges"], data["interfaces"], data["pids"])
             if self.mn is not None:
                 for node in self.mn.hosts + self.mn.switches:
                     node.shell = None  # already gone; keeps Mininet's __del__ quiet
