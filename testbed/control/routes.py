@@ -1,4 +1,9 @@
-"""Shortest-path IP routing: a pure function of the resolved Network.
+"""Forwarding tables: a pure function of the resolved Network (and, in policy mode, of the
+AS-level routes from `policy`).
+
+`routing.mode: shortest` (below) is plain shortest-path IP routing over all links;
+`policy` (the default, `policy_tables`) runs the IGP inside each AS and BGP-like routes
+between ASes.
 
 Every router gets a forwarding table of `Route`s (prefix -> out port + MAC rewrite).
 Destinations:
@@ -20,6 +25,7 @@ from functools import cached_property
 from typing import Dict, List, Optional, Tuple
 
 from ..model.network import Network
+from . import policy
 
 INFINITY = float("inf")
 
@@ -59,10 +65,11 @@ class Table:
 Adjacency = Dict[str, List[Tuple[str, int, int, int]]]  # router -> (peer, cost, port, peer_port)
 
 
-def adjacency(net: Network) -> Adjacency:
+def adjacency(net: Network, intra_only: bool = False) -> Adjacency:
+    """Router graph over router-router links (only those inside an AS with intra_only)."""
     adj: Adjacency = {name: [] for name in net.routers}
     for link in net.links:
-        if link.kind == "access":
+        if link.kind == "access" or (intra_only and link.kind != "intra"):
             continue
         adj[link.a].append((link.b, link.cost, link.a_port, link.b_port))
         adj[link.b].append((link.a, link.cost, link.b_port, link.a_port))
@@ -96,24 +103,40 @@ def _next_hop(adj: Adjacency, router: str, dist: Dict[str, float]) -> Optional[T
     return best[1] if best else None
 
 
+def forwarding_tables(net: Network) -> Dict[str, Table]:
+    """The tables the controller installs, by the topology's routing mode."""
+    if net.routing_mode == "shortest":
+        return shortest_path_tables(net)
+    return policy_tables(net, policy.compute(policy.ASGraph.from_network(net)))
+
+
 def shortest_path_tables(net: Network) -> Dict[str, Table]:
     adj = adjacency(net)
-    dist = {router: distances_to(adj, router) for router in net.routers}
-    routes: Dict[str, List[Route]] = {router: [] for router in net.routers}
+    routes = _igp_routes(net, adj, {router: distances_to(adj, router) for router in net.routers})
+    return {router: Table(router, tuple(_sorted(_aggregate(net, router, rs))))
+            for router, rs in routes.items()}
 
-    def mac(router: str, port: int) -> str:
-        return net.interfaces[(router, port)].mac
+
+def _mac(net: Network, router: str, port: int) -> str:
+    return net.interfaces[(router, port)].mac
+
+
+def _igp_routes(net: Network, adj: Adjacency,
+                dist: Dict[str, Dict[str, float]]) -> Dict[str, List[Route]]:
+    """Routes to every LAN, link subnet, host and connected peer reachable over `adj`."""
+    routes: Dict[str, List[Route]] = {router: [] for router in net.routers}
 
     def toward(router: str, target: str, prefix: str) -> None:
         hop = _next_hop(adj, router, dist[target])
         if hop:
             peer, port, peer_port = hop
-            routes[router].append(Route(prefix, port, mac(router, port), mac(peer, peer_port), peer))
+            routes[router].append(Route(prefix, port, _mac(net, router, port),
+                                        _mac(net, peer, peer_port), peer))
 
     for host in net.hosts.values():
         link = net.links[host.link]
         routes[host.router].append(Route(f"{host.ip}/32", link.b_port,
-                                         mac(host.router, link.b_port), host.mac, host.name))
+                                         _mac(net, host.router, link.b_port), host.mac, host.name))
     for target, info in net.routers.items():
         for router in net.routers:
             if router != target:
@@ -121,18 +144,88 @@ def shortest_path_tables(net: Network) -> Dict[str, Table]:
     for link in net.links:
         if link.kind == "access":
             continue
-        routes[link.a].append(Route(f"{link.b_ip}/32", link.a_port, mac(link.a, link.a_port),
-                                    mac(link.b, link.b_port), link.b))
-        routes[link.b].append(Route(f"{link.a_ip}/32", link.b_port, mac(link.b, link.b_port),
-                                    mac(link.a, link.a_port), link.a))
+        routes[link.a].append(Route(f"{link.b_ip}/32", link.a_port, _mac(net, link.a, link.a_port),
+                                    _mac(net, link.b, link.b_port), link.b))
+        routes[link.b].append(Route(f"{link.a_ip}/32", link.b_port, _mac(net, link.b, link.b_port),
+                                    _mac(net, link.a, link.a_port), link.a))
         for router in net.routers:
             if router in (link.a, link.b):
                 continue
             nearer = link.a if (dist[link.a].get(router, INFINITY), link.a) <= \
                 (dist[link.b].get(router, INFINITY), link.b) else link.b
             toward(router, nearer, str(link.subnet))
-    return {router: Table(router, tuple(_aggregate(net, router, rs)))
-            for router, rs in routes.items()}
+    return routes
+
+
+def policy_tables(net: Network, as_routes: "policy.ASRoutes") -> Dict[str, Table]:
+    """IGP inside each AS; toward another AS, its prefix via the AS-level next hop.
+
+    Among the links to that next-hop AS, a hot-potato AS lets each router take the exit
+    nearest to it (lowest IGP cost); a cold-potato AS uses one exit for all its routers, the
+    one whose far end is nearest (inside the neighbour) to where the traffic leaves the
+    neighbour, or, when the neighbour is the destination, to all its routers (sum of IGP
+    costs). Choosing only among links to the AS-level next hop keeps the data path on the
+    selected AS path, so forwarding is loop-free."""
+    adj = adjacency(net, intra_only=True)
+    dist = {router: distances_to(adj, router) for router in net.routers}
+    routes = _igp_routes(net, adj, dist)
+    g = as_routes.graph
+    exits: Dict[Tuple[int, int], List[Tuple[str, int, str, int]]] = {}
+    for link in net.links:
+        if link.kind == "inter":
+            a_as, b_as = net.routers[link.a].asn, net.routers[link.b].asn
+            exits.setdefault((a_as, b_as), []).append((link.a, link.a_port, link.b, link.b_port))
+            exits.setdefault((b_as, a_as), []).append((link.b, link.b_port, link.a, link.a_port))
+    outside = _prefixes_outside_their_as(net)
+    border: Dict[Tuple[str, int], str] = {}  # (router, destination ASN) -> its exit router
+    for d, d_asn in enumerate(g.asns):
+        prefixes = [str(net.ases[d_asn].prefix)] + outside.get(d_asn, [])
+        sources = [x for x in range(len(g.asns)) if x != d and as_routes.nh[x, d] >= 0]
+        for x in sorted(sources, key=lambda i: (int(as_routes.length[i, d]), i)):
+            x_asn, n_asn = g.asns[x], g.asns[int(as_routes.nh[x, d])]
+            links = sorted(exits[(x_asn, n_asn)])
+            cold = None
+            if net.ases[x_asn].policy.exit == "cold-potato":
+                def remaining(link: Tuple[str, int, str, int]) -> float:
+                    far = link[2]
+                    if n_asn == d_asn:
+                        return sum(dist[t].get(far, INFINITY) for t in net.ases[d_asn].routers)
+                    return dist[border[(far, d_asn)]].get(far, INFINITY)
+                cold = min(links, key=lambda l: (remaining(l), l))
+            for router in net.ases[x_asn].routers:
+                exit_ = cold or min(links, key=lambda l: (dist[l[0]].get(router, INFINITY), l))
+                b, b_port, far, far_port = exit_
+                border[(router, d_asn)] = b
+                if router == b:
+                    hop: Optional[Tuple[str, int, int]] = (far, b_port, far_port)
+                else:
+                    hop = _next_hop(adj, router, dist[b])
+                if hop is None:
+                    continue  # the AS is split inside: this router cannot reach the exit
+                peer, port, peer_port = hop
+                for prefix in prefixes:
+                    routes[router].append(Route(prefix, port, _mac(net, router, port),
+                                                _mac(net, peer, peer_port), peer))
+    return {router: Table(router, tuple(_sorted(rs))) for router, rs in routes.items()}
+
+
+def _prefixes_outside_their_as(net: Network) -> Dict[int, List[str]]:
+    """Explicit LANs or link subnets not inside their AS's prefix: routed like that AS."""
+    out: Dict[int, List[str]] = {}
+    for router in net.routers.values():
+        if not router.lan.subnet_of(net.ases[router.asn].prefix):
+            out.setdefault(router.asn, []).append(str(router.lan))
+    for link in net.links:
+        if link.kind != "access":
+            asn = net.routers[link.a].asn
+            if not any(link.subnet.subnet_of(a.prefix) for a in net.ases.values()):
+                out.setdefault(asn, []).append(str(link.subnet))
+    return out
+
+
+def _sorted(routes: List[Route]) -> List[Route]:
+    return sorted(routes, key=lambda r: (ipaddress.IPv4Network(r.prefix).network_address,
+                                         ipaddress.IPv4Network(r.prefix).prefixlen))
 
 
 def _aggregate(net: Network, router: str, routes: List[Route]) -> List[Route]:
@@ -158,8 +251,7 @@ def _aggregate(net: Network, router: str, routes: List[Route]) -> List[Route]:
                               first.dst_mac, first.next_hop))
         else:
             kept.extend(group)
-    return sorted(kept, key=lambda r: (ipaddress.IPv4Network(r.prefix).network_address,
-                                       ipaddress.IPv4Network(r.prefix).prefixlen))
+    return kept
 
 
 def forward_path(net: Network, tables: Dict[str, Table], src_host: str,

@@ -19,7 +19,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from . import network as nw
 from .checks import Problem, global_name
-from .schema import LinkProps as YamlLinkProps, Topology
+from .schema import LinkProps as YamlLinkProps, Policy as YamlPolicy, Topology
 
 Net = ipaddress.IPv4Network
 
@@ -112,7 +112,7 @@ def resolve(topo: Topology, source: str) -> nw.Network:
         ases[autsys.asn] = nw.AutonomousSystem(
             autsys.asn, autsys.name or f"as{autsys.asn}", prefix,
             tuple(global_name(autsys.asn, r.name) for r in autsys.routers),
-            tuple(global_name(autsys.asn, h.name) for h in autsys.hosts))
+            tuple(global_name(autsys.asn, h.name) for h in autsys.hosts), _policy(autsys.policy))
     if problems:
         raise PlanError(problems)
 
@@ -205,7 +205,17 @@ def resolve(topo: Topology, source: str) -> nw.Network:
                                   routers[router].gateway, nw.host_mac(len(hosts)), link.index)
     if problems:
         raise PlanError(problems)
-    return nw.Network(topo.name, source, ases, routers, hosts, links, interfaces)
+    return nw.Network(topo.name, source, ases, routers, hosts, links, interfaces,
+                      topo.routing.mode)
+
+
+def _policy(spec: YamlPolicy) -> nw.Policy:
+    def asn(ref: str) -> int:
+        return int(ref[2:])
+    return nw.Policy({asn(k): v for k, v in spec.local_pref.items()},
+                     frozenset(map(asn, spec.prefer)), frozenset(map(asn, spec.avoid)),
+                     frozenset(map(asn, spec.no_export)),
+                     {asn(k): v for k, v in spec.prepend.items()}, spec.exit)
 
 
 def _check_host_ip(ip: str, lan: Net, gateway: str, taken: Set[str], path: Tuple,

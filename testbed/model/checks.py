@@ -27,10 +27,13 @@ def global_name(asn: int, local: str) -> str:
 
 def check_topology(topo: Topology) -> List[Problem]:
     problems: List[Problem] = []
-    for check in (_names, _intra_links, _hosts, _inter_links, _prefixes, _provider_cycles):
+    for check in (_names, _intra_links, _hosts, _inter_links, _prefixes, _provider_cycles,
+                  _policies):
         problems.extend(check(topo))
     if not problems:  # connectivity is meaningful only once every name resolves
         problems.extend(_connected(topo))
+        if topo.routing.mode == "policy":
+            problems.extend(_ases_connected_inside(topo))
     return problems
 
 
@@ -203,6 +206,54 @@ def _provider_cycles(topo: Topology) -> Iterator[Problem]:
     for node in sorted(customers):
         if node not in state:
             yield from visit(node)
+
+
+def _policies(topo: Topology) -> Iterator[Problem]:
+    """Policy knobs name ASes that exist; per-neighbour knobs name actual neighbours."""
+    known = {f"as{a.asn}" for a in topo.ases}
+    neighbours: Dict[str, Set[str]] = {name: set() for name in known}
+    for link in topo.inter_as_links:
+        a_as, b_as = link.a.split(".")[0], link.b.split(".")[0]
+        if a_as in neighbours and b_as in neighbours:
+            neighbours[a_as].add(b_as)
+            neighbours[b_as].add(a_as)
+    for i, autsys in enumerate(topo.ases):
+        me = f"as{autsys.asn}"
+        policy = autsys.policy
+        for key in ("prefer", "avoid"):
+            for j, ref in enumerate(getattr(policy, key)):
+                if ref not in known:
+                    yield Problem(("ases", i, "policy", key, j), f"no AS '{ref}'",
+                                  did_you_mean(ref, known))
+        for key, refs in (("local_pref", list(policy.local_pref)), ("prepend", list(policy.prepend)),
+                          ("no_export", policy.no_export)):
+            for j, ref in enumerate(refs):
+                if ref not in neighbours[me]:
+                    where = ("ases", i, "policy", key, ref if key != "no_export" else j)
+                    yield Problem(where, f"'{ref}' is not a neighbour of {me}",
+                                  did_you_mean(ref, neighbours[me]) or
+                                  f"neighbours: {', '.join(sorted(neighbours[me])) or 'none'}")
+
+
+def _ases_connected_inside(topo: Topology) -> Iterator[Problem]:
+    """With policy routing an AS forwards over its own links only (IGP), like a real ISP."""
+    for i, autsys in enumerate(topo.ases):
+        names = [r.name for r in autsys.routers]
+        adjacency: Dict[str, Set[str]] = {n: set() for n in names}
+        for link in autsys.links:
+            adjacency[link.a].add(link.b)
+            adjacency[link.b].add(link.a)
+        seen, todo = {names[0]}, [names[0]]
+        while todo:
+            for nxt in adjacency[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        if len(seen) != len(names):
+            cut = sorted(set(names) - seen)
+            yield Problem(("ases", i, "links"), f"as{autsys.asn} is split: {', '.join(cut)} "
+                                                f"cannot reach {names[0]} over as{autsys.asn}'s links",
+                          "with policy routing an AS forwards over its own links; add links "
+                          "or set routing: {mode: shortest}")
 
 
 def _connected(topo: Topology) -> Iterator[Problem]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,24 @@ class Interface:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """An AS's routing policy, neighbours by ASN (see control/policy.py for semantics)."""
+    local_pref: Dict[int, int] = field(default_factory=dict)
+    prefer: FrozenSet[int] = frozenset()
+    avoid: FrozenSet[int] = frozenset()
+    no_export: FrozenSet[int] = frozenset()
+    prepend: Dict[int, int] = field(default_factory=dict)
+    exit: str = "hot-potato"
+
+
+@dataclass(frozen=True)
 class AutonomousSystem:
     asn: int
     name: str
     prefix: ipaddress.IPv4Network
     routers: Tuple[str, ...]
     hosts: Tuple[str, ...]
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ class Network:
     hosts: Dict[str, Host]
     links: List[Link]
     interfaces: Dict[Tuple[str, int], Interface] = field(default_factory=dict)
+    routing_mode: str = "policy"  # or "shortest"
 
     def router_interfaces(self, router: str) -> List[Interface]:
         return sorted((i for (r, _), i in self.interfaces.items() if r == router),

@@ -139,6 +139,37 @@ class InterLink(LinkProps):
         return value
 
 
+ASRef = Annotated[str, Field(pattern=r"^as\d+$", description="an AS as 'as<asn>'")]
+
+
+class Policy(_Strict):
+    """Local routing policy of one AS (Gao-Rexford safe: see control/policy.py).
+
+    Relationship class always comes first (customer > peer > provider); these knobs order
+    routes within a class or restrict what is exported."""
+    local_pref: Dict[ASRef, Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=dict, description="per neighbour AS; higher wins within a class "
+                                          "(default 100)")
+    prefer: List[ASRef] = Field(default_factory=list,
+                                description="within a class, prefer routes through these ASes")
+    avoid: List[ASRef] = Field(default_factory=list,
+                               description="within a class, avoid routes through these ASes")
+    no_export: List[ASRef] = Field(default_factory=list,
+                                   description="neighbour ASes this AS announces nothing to")
+    prepend: Dict[ASRef, Annotated[int, Field(ge=1, le=10)]] = Field(
+        default_factory=dict, description="neighbour AS -> times to prepend own ASN when "
+                                          "announcing to it")
+    exit: Literal["hot-potato", "cold-potato"] = Field(
+        "hot-potato", description="hot-potato: each router leaves by its nearest exit; "
+                                  "cold-potato: the exit nearest the destination")
+
+
+class Routing(_Strict):
+    mode: Literal["policy", "shortest"] = Field(
+        "policy", description="policy: BGP-like (Gao-Rexford) between ASes, IGP inside; "
+                              "shortest: plain shortest path over link costs everywhere")
+
+
 class AS(_Strict):
     asn: int = Field(ge=1, le=4294967294, description="AS number")
     name: Optional[str] = Field(None, description="a label for people, e.g. 'tier1-west'")
@@ -149,6 +180,7 @@ class AS(_Strict):
         min_length=1, description="routers, each a name or {name, lan}")
     links: List[IntraLink] = Field(default_factory=list)
     hosts: List[Host] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
 
 
 class Addressing(_Strict):
@@ -161,6 +193,7 @@ class Topology(_Strict):
     name: Name = Field(description="the topology's name, used in results")
     description: Optional[str] = None
     addressing: Addressing = Field(default_factory=Addressing)
+    routing: Routing = Field(default_factory=Routing)
     defaults: Defaults = Field(default_factory=Defaults)
     ases: List[AS] = Field(min_length=1)
     inter_as_links: List[InterLink] = Field(default_factory=list)

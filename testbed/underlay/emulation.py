@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from ..control.plan import controller_plan
-from ..control.routes import Table, shortest_path_tables
+from ..control.routes import Table, forwarding_tables
 from ..model.network import Network
 from . import capabilities, runstate, teardown
 from .controller import ControllerProcess, event_named
@@ -57,7 +57,7 @@ class Underlay:
         self.controller_port = controller_port
         self.datapath = datapath
         self.work_dir = work_dir or runstate.STATE_DIR / str(os.getpid())
-        self.tables: Dict[str, Table] = shortest_path_tables(net)
+        self.tables: Dict[str, Table] = forwarding_tables(net)
         self.plan = controller_plan(net, self.tables)
         self.mn: Any = None
         self.controller: Optional[ControllerProcess] = None

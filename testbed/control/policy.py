@@ -1,0 +1,321 @@
+"""BGP-like route selection between ASes, for every destination at once.
+
+Model (Gao-Rexford, as in ../shared/REFERENCES.md):
+- Import: an AS ranks the routes its neighbours offer by
+    1. relationship class of the neighbour: customer > peer > provider,
+    2. policy score: a route through a `prefer` AS beats a neutral one, which beats a route
+       through an `avoid` AS,
+    3. local-pref of the neighbour (default 100, higher wins),
+    4. AS-path length (including prepends),
+    5. lowest neighbour ASN (the documented deterministic tie-break).
+  Local-pref and prefer/avoid order routes *within* a class and never lift a route above its
+  class: every policy expressible here is Gao-Rexford safe, so the stable state is unique and
+  runs are reproducible. Routes whose path contains the AS itself are rejected.
+- Export: own and customer routes to everyone; peer and provider routes only to customers
+  (valley-free); nothing to a `no_export` neighbour; `prepend` repeats the own ASN k times
+  on what is announced to that neighbour.
+
+Computation: the stable state is reached in three sweeps over numpy rows (one row = one AS's
+routes to all N destinations), so the cost is one vector operation per relationship edge
+rather than a per-destination simulation:
+    1. customer routes, customers before providers (topological order of the provider DAG);
+    2. peer routes, from the peers' own and customer routes;
+    3. provider routes, providers before customers.
+Each sweep only reads rows the earlier ones finished, which is why the order is correct for
+policies of this shape; the tests check it against a brute-force fixed point.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..model.network import Network, Policy
+
+NONE, PROVIDER, PEER, CUSTOMER, ORIGIN = 0, 1, 2, 3, 4
+CLASS_NAMES = {ORIGIN: "origin", CUSTOMER: "customer", PEER: "peer", PROVIDER: "provider"}
+DEFAULT_PREF = 100
+UNREACHED = np.iinfo(np.int64).max
+_NO_POLICY = Policy()
+
+
+@dataclass(frozen=True)
+class ASGraph:
+    """ASes (sorted ASNs; everything else by index into that list) and their relationships."""
+    asns: Tuple[int, ...]
+    customers: Tuple[Tuple[int, ...], ...]
+    providers: Tuple[Tuple[int, ...], ...]
+    peers: Tuple[Tuple[int, ...], ...]
+    policies: Tuple[Policy, ...]
+
+    @classmethod
+    def build(cls, asns: Sequence[int], provider_customer: Sequence[Tuple[int, int]],
+              peer_pairs: Sequence[Tuple[int, int]],
+              policies: Optional[Dict[int, Policy]] = None) -> "ASGraph":
+        order = tuple(sorted(set(asns)))
+        index = {asn: i for i, asn in enumerate(order)}
+        cust: List[set] = [set() for _ in order]
+        prov: List[set] = [set() for _ in order]
+        peer: List[set] = [set() for _ in order]
+        for p, c in provider_customer:
+            cust[index[p]].add(index[c])
+            prov[index[c]].add(index[p])
+        for a, b in peer_pairs:
+            peer[index[a]].add(index[b])
+            peer[index[b]].add(index[a])
+        policies = policies or {}
+        return cls(order, tuple(tuple(sorted(s)) for s in cust), tuple(tuple(sorted(s)) for s in prov),
+                   tuple(tuple(sorted(s)) for s in peer),
+                   tuple(policies.get(asn, _NO_POLICY) for asn in order))
+
+    @classmethod
+    def from_network(cls, net: Network) -> "ASGraph":
+        pc, peers = set(), set()
+        for link in net.links:
+            if link.kind != "inter":
+                continue
+            a, b = net.routers[link.a].asn, net.routers[link.b].asn
+            if link.relationship == "peer-peer":
+                peers.add((min(a, b), max(a, b)))
+            elif link.relationship == "provider-customer":
+                pc.add((a, b))
+            else:
+                pc.add((b, a))
+        return cls.build(list(net.ases), sorted(pc), sorted(peers),
+                         {asn: a.policy for asn, a in net.ases.items()})
+
+    def index(self, asn: int) -> int:
+        return self.asns.index(asn)
+
+    def relationship(self, x: int, n: int) -> int:
+        """Class of routes x learns from neighbour n (indices), NONE if not neighbours."""
+        if n in self.customers[x]:
+            return CUSTOMER
+        if n in self.peers[x]:
+            return PEER
+        if n in self.providers[x]:
+            return PROVIDER
+        return NONE
+
+    def neighbours(self, x: int) -> Tuple[int, ...]:
+        return tuple(sorted(set(self.customers[x]) | set(self.peers[x]) | set(self.providers[x])))
+
+    def exports(self, n: int, x: int, cls: int) -> bool:
+        """Does n announce a route of class `cls` (as n sees it) to neighbour x?"""
+        if self.asns[x] in self.policies[n].no_export:
+            return False
+        if x in self.customers[n]:
+            return cls != NONE
+        return cls in (ORIGIN, CUSTOMER)
+
+    def customers_first(self) -> List[int]:
+        """Topological order of the provider DAG, every AS after all of its customers."""
+        pending = [len(c) for c in self.customers]
+        ready = sorted(i for i, k in enumerate(pending) if k == 0)
+        order: List[int] = []
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for p in self.providers[node]:
+                pending[p] -= 1
+                if pending[p] == 0:
+                    ready.append(p)
+            ready.sort()
+        if len(order) != len(self.asns):
+            raise ValueError("the provider-customer relationships contain a cycle")
+        return order
+
+
+@dataclass
+class ASRoutes:
+    """The stable state: for AS x and destination AS d (indices), the class of x's route, its
+    AS-path length as x sees it, and x's next-hop AS (-1: no route; x itself for d == x)."""
+    graph: ASGraph
+    cls: np.ndarray  # int8 [N, N]
+    length: np.ndarray  # int16 [N, N]
+    nh: np.ndarray  # int32 [N, N]
+
+    def path(self, x: int, d: int) -> Optional[List[int]]:
+        """AS path (ASNs, from x to d, prepends not repeated) or None if unreachable."""
+        if self.nh[x, d] < 0:
+            return None
+        hops = [x]
+        while hops[-1] != d:
+            hops.append(int(self.nh[hops[-1], d]))
+            if len(hops) > len(self.graph.asns):
+                raise RuntimeError("routing loop")  # cannot happen in a stable GR state
+        return [self.graph.asns[i] for i in hops]
+
+
+def _key(cls: np.ndarray, score: np.ndarray, pref: np.ndarray, length: np.ndarray,
+         nbr: np.ndarray) -> np.ndarray:
+    """Ranking as one int64 per route, smaller is better (see the module docstring)."""
+    key = ((ORIGIN - cls.astype(np.int64)) << 44) | (score.astype(np.int64) << 42) | \
+          ((1000 - pref.astype(np.int64)) << 30) | (length.astype(np.int64) << 20) | \
+          nbr.astype(np.int64)
+    return np.where(cls == NONE, UNREACHED, key)
+
+
+class _Solver:
+    def __init__(self, graph: ASGraph):
+        n = len(graph.asns)
+        if n >= 2 ** 20:
+            raise ValueError("at most 2^20 ASes")
+        self.g = graph
+        self.n = n
+        self.cls = np.zeros((n, n), np.int8)
+        self.length = np.zeros((n, n), np.int16)
+        self.nh = np.full((n, n), -1, np.int32)
+        idx = np.arange(n)
+        self.cls[idx, idx] = ORIGIN
+        self.nh[idx, idx] = idx
+        marked = sorted({a for p in graph.policies for a in (p.prefer | p.avoid)
+                         if a in graph.asns})
+        # through[X][x, d]: does x's current path to d cross AS X? Only for ASes a policy names.
+        self.through = {asn: np.zeros((n, n), bool) for asn in marked}
+        for asn, mat in self.through.items():
+            mat[graph.index(asn), :] = True
+
+    def offer(self, x: int, nbr: int, cls_seen: int, allowed: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Key and length rows of what nbr offers x (UNREACHED where nothing is offered)."""
+        g = self.g
+        policy = g.policies[x]
+        length = self.length[nbr].astype(np.int32) + 1 + g.policies[nbr].prepend.get(g.asns[x], 0)
+        score = np.ones(self.n, np.int8)
+        for asn in policy.prefer:
+            if asn in self.through:
+                score -= self.through[asn][nbr]
+        for asn in policy.avoid:
+            if asn in self.through:
+                score += self.through[asn][nbr]
+        score = np.clip(score, 0, 2)
+        pref = np.full(self.n, policy.local_pref.get(g.asns[nbr], DEFAULT_PREF), np.int16)
+        ok = allowed & (np.arange(self.n) != x)
+        if cls_seen == PROVIDER:
+            # Only provider routes can lead back through x (a local-pref may rank one above
+            # x's own provider route); customer and peer offers through x would be beaten by
+            # x's customer route by class, and the provider DAG is acyclic.
+            ok &= ~self.crosses(nbr, x)
+        cls = np.where(ok, cls_seen, NONE).astype(np.int8)
+        return _key(cls, score, pref, length, np.full(self.n, nbr, np.int32)), length
+
+    def crosses(self, start: int, x: int) -> np.ndarray:
+        """For each destination: does start's current path cross AS x? (walks next hops)"""
+        cols = np.arange(self.n)
+        cur = self.nh[start].copy()
+        hit = cur == x
+        for _ in range(self.n):
+            live = (cur >= 0) & (cur != cols)
+            if not live.any():
+                break
+            cur = np.where(live, self.nh[np.where(live, cur, 0), cols], cur)
+            hit |= live & (cur == x)
+        return hit
+
+    def current_key(self, x: int) -> np.ndarray:
+        g = self.g
+        policy = g.policies[x]
+        nh = self.nh[x]
+        pref_by = np.full(self.n, DEFAULT_PREF, np.int16)
+        for asn, value in policy.local_pref.items():
+            if asn in g.asns:
+                pref_by[g.index(asn)] = value
+        score = np.ones(self.n, np.int8)
+        safe_nh = np.where(nh < 0, x, nh)
+        for asn in policy.prefer:
+            if asn in self.through:
+                score -= self.through[asn][safe_nh, np.arange(self.n)]
+        for asn in policy.avoid:
+            if asn in self.through:
+                score += self.through[asn][safe_nh, np.arange(self.n)]
+        score = np.clip(score, 0, 2)
+        key = _key(self.cls[x], score, pref_by[safe_nh], self.length[x], safe_nh)
+        key[x] = 0
+        return key
+
+    def relax(self, x: int, neighbours: Sequence[int], cls_seen: int, own_only: bool) -> None:
+        key = self.current_key(x)
+        changed = np.zeros(self.n, bool)
+        for nbr in neighbours:
+            if self.g.asns[x] in self.g.policies[nbr].no_export:
+                continue
+            row = self.cls[nbr]
+            allowed = (row == ORIGIN) | (row == CUSTOMER) if own_only else row != NONE
+            cand, length = self.offer(x, nbr, cls_seen, allowed)
+            better = cand < key
+            if better.any():
+                key = np.where(better, cand, key)
+                self.cls[x] = np.where(better, cls_seen, self.cls[x])
+                self.length[x] = np.where(better, length, self.length[x])
+                self.nh[x] = np.where(better, nbr, self.nh[x])
+                changed |= better
+        if changed.any() and self.through:
+            cols = np.nonzero(changed)[0]
+            for asn, mat in self.through.items():
+                mat[x, cols] = (self.g.asns[x] == asn) | mat[self.nh[x, cols], cols]
+
+    def solve(self) -> ASRoutes:
+        g = self.g
+        order = g.customers_first()
+        for x in order:  # 1. customer routes climb the hierarchy
+            self.relax(x, g.customers[x], CUSTOMER, own_only=True)
+        for x in order:  # 2. one peer step, from peers' own and customer routes
+            self.relax(x, g.peers[x], PEER, own_only=True)
+        for x in reversed(order):  # 3. provider routes descend
+            self.relax(x, g.providers[x], PROVIDER, own_only=False)
+        return ASRoutes(g, self.cls, self.length, self.nh)
+
+
+def compute(graph: ASGraph) -> ASRoutes:
+    """The Gao-Rexford stable state for every (AS, destination AS) pair."""
+    return _Solver(graph).solve()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A route AS x is offered for destination d, as the looking glass shows it."""
+    neighbour: int  # ASN
+    cls: int
+    score: int
+    pref: int
+    length: int
+    path: Tuple[int, ...]  # ASNs from x's neighbour to d (as x would use it)
+
+    def rank(self) -> Tuple[int, int, int, int, int]:
+        return (-self.cls, self.score, -self.pref, self.length, self.neighbour)
+
+
+def candidates(routes: ASRoutes, x_asn: int, d_asn: int) -> List[Candidate]:
+    """Every route x is offered toward d, best first (the same rules as `compute`)."""
+    g = routes.graph
+    x, d = g.index(x_asn), g.index(d_asn)
+    policy = g.policies[x]
+    out = []
+    for nbr in g.neighbours(x):
+        n_cls = int(routes.cls[nbr, d])
+        if n_cls == NONE or not g.exports(nbr, x, n_cls):
+            continue
+        path = routes.path(nbr, d)
+        if path is None or x_asn in path:
+            continue
+        crossed = set(path)
+        score = 1 - int(bool(crossed & policy.prefer)) + int(bool(crossed & policy.avoid))
+        length = int(routes.length[nbr, d]) + 1 + g.policies[nbr].prepend.get(x_asn, 0)
+        out.append(Candidate(g.asns[nbr], g.relationship(x, nbr), max(0, min(2, score)),
+                             policy.local_pref.get(g.asns[nbr], DEFAULT_PREF), length, tuple(path)))
+    return sorted(out, key=Candidate.rank)
+
+
+def why(best: Candidate, others: Sequence[Candidate]) -> str:
+    """The decisive step of the ranking, for people reading the looking glass."""
+    if not others:
+        return "only route"
+    runner = others[0]
+    steps = [(best.cls != runner.cls, f"{CLASS_NAMES[best.cls]} route beats "
+                                      f"{CLASS_NAMES[runner.cls]} route"),
+             (best.score != runner.score, "policy prefer/avoid"),
+             (best.pref != runner.pref, f"local-pref {best.pref} > {runner.pref}"),
+             (best.length != runner.length, f"shorter AS path ({best.length} < {runner.length})"),
+             (True, f"lowest neighbour ASN among {1 + len(others)} equal routes")]
+    return next(text for decisive, text in steps if decisive)
