@@ -78,6 +78,70 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _policy_routes(args: argparse.Namespace):
+    """(network, AS-level routes) of a topology, or an exit code after a printed error."""
+    from .control.policy import ASGraph, compute
+    try:
+        net = load_topology(args.topology)
+    except InvalidInput as exc:
+        return None, _print_invalid(exc)
+    return (net, compute(ASGraph.from_network(net))), EXIT_OK
+
+
+def cmd_lg(args: argparse.Namespace) -> int:
+    from .control.lookingglass import table
+    from .control.verify import violations
+    from .underlay.report import console, print_looking_glass
+    result, status = _policy_routes(args)
+    if result is None:
+        return status
+    net, routes = result
+    unknown = [a for a in args.asn or [] if a not in net.ases]
+    if unknown:
+        return _die(f"no AS {unknown[0]} in {args.topology}",
+                    f"ASes: {', '.join(map(str, sorted(net.ases)))}")
+    if args.verify:
+        found = violations(routes)
+        for line in found:
+            console.print(line, highlight=False)
+        console.print(f"{len(found)} violation(s) in {len(net.ases) * (len(net.ases) - 1)} "
+                      "selected AS paths (valley-free, export rules, preference order, "
+                      "consistency)", highlight=False)
+        return EXIT_FAILED if found else EXIT_OK
+    tables = {asn: table(net, routes, asn) for asn in (args.asn or sorted(net.ases))}
+    if args.json:
+        print(json.dumps({str(asn): rows for asn, rows in tables.items()}, indent=1))
+    else:
+        for asn, rows in tables.items():
+            print_looking_glass(asn, rows)
+    return EXIT_OK
+
+
+def cmd_inflation(args: argparse.Namespace) -> int:
+    import csv
+
+    from .control.routes import policy_tables
+    from .measure.inflation import as_csv_rows, pairs, summary
+    from .underlay.report import console, print_inflation
+    result, status = _policy_routes(args)
+    if result is None:
+        return status
+    net, routes = result
+    rows = pairs(net, routes, policy_tables(net, routes))
+    if args.csv:
+        try:
+            with open(args.csv, "w", newline="") as f:
+                data = as_csv_rows(rows)
+                writer = csv.DictWriter(f, fieldnames=list(data[0]) if data else ["src_as"])
+                writer.writeheader()
+                writer.writerows(data)
+        except OSError as exc:
+            return _die(f"cannot write {args.csv}: {exc.strerror}")
+        console.print(f"{len(rows)} AS pairs written to {args.csv}", highlight=False)
+    print_inflation(net.name, summary(rows))
+    return EXIT_OK
+
+
 def _raise_exit(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -166,6 +230,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--controller-port", type=int, help="default: a free port")
     p.add_argument("--datapath", choices=("user", "kernel"), help="default: detected")
     p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("lg", help="looking glass: each AS's routes, and why they were chosen")
+    p.add_argument("topology", metavar="TOPO.yaml")
+    p.add_argument("--as", dest="asn", type=int, action="append", metavar="ASN",
+                   help="only this AS (repeatable); default: all")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--verify", action="store_true",
+                   help="check every selected path against the rules; exit 1 on a violation")
+    p.set_defaults(func=cmd_lg)
+
+    p = sub.add_parser("inflation", help="policy path against shortest path for all AS pairs")
+    p.add_argument("topology", metavar="TOPO.yaml")
+    p.add_argument("--csv", metavar="FILE", help="also write one row per AS pair")
+    p.set_defaults(func=cmd_inflation)
 
     p = sub.add_parser("doctor", help="list capabilities and how to fix the gaps")
     p.add_argument("--controller-port", type=int, default=6653)

@@ -148,10 +148,10 @@ class ASRoutes:
         return [self.graph.asns[i] for i in hops]
 
 
-def _key(cls: np.ndarray, score: np.ndarray, pref: np.ndarray, length: np.ndarray,
+def _key(cls: np.ndarray, score: "np.ndarray | int", pref: np.ndarray, length: np.ndarray,
          nbr: np.ndarray) -> np.ndarray:
     """Ranking as one int64 per route, smaller is better (see the module docstring)."""
-    key = ((ORIGIN - cls.astype(np.int64)) << 44) | (score.astype(np.int64) << 42) | \
+    key = ((ORIGIN - cls.astype(np.int64)) << 44) | (np.asarray(score, np.int64) << 42) | \
           ((1000 - pref.astype(np.int64)) << 30) | (length.astype(np.int64) << 20) | \
           nbr.astype(np.int64)
     return np.where(cls == NONE, UNREACHED, key)
@@ -177,83 +177,67 @@ class _Solver:
         for asn, mat in self.through.items():
             mat[graph.index(asn), :] = True
 
-    def offer(self, x: int, nbr: int, cls_seen: int, allowed: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Key and length rows of what nbr offers x (UNREACHED where nothing is offered)."""
-        g = self.g
-        policy = g.policies[x]
-        length = self.length[nbr].astype(np.int32) + 1 + g.policies[nbr].prepend.get(g.asns[x], 0)
+    def _scores(self, x: int, via: np.ndarray) -> "np.ndarray | int":
+        """Policy score (0 prefer .. 2 avoid) of x's routes through `via` (next hops)."""
+        policy = self.g.policies[x]
+        if not (policy.prefer or policy.avoid):
+            return 1
+        cols = np.arange(self.n)
         score = np.ones(self.n, np.int8)
         for asn in policy.prefer:
             if asn in self.through:
-                score -= self.through[asn][nbr]
+                score -= self.through[asn][via, cols]
         for asn in policy.avoid:
             if asn in self.through:
-                score += self.through[asn][nbr]
-        score = np.clip(score, 0, 2)
-        pref = np.full(self.n, policy.local_pref.get(g.asns[nbr], DEFAULT_PREF), np.int16)
-        ok = allowed & (np.arange(self.n) != x)
-        if cls_seen == PROVIDER:
-            # Only provider routes can lead back through x (a local-pref may rank one above
-            # x's own provider route); customer and peer offers through x would be beaten by
-            # x's customer route by class, and the provider DAG is acyclic.
-            ok &= ~self.crosses(nbr, x)
-        cls = np.where(ok, cls_seen, NONE).astype(np.int8)
-        return _key(cls, score, pref, length, np.full(self.n, nbr, np.int32)), length
-
-    def crosses(self, start: int, x: int) -> np.ndarray:
-        """For each destination: does start's current path cross AS x? (walks next hops)"""
-        cols = np.arange(self.n)
-        cur = self.nh[start].copy()
-        hit = cur == x
-        for _ in range(self.n):
-            live = (cur >= 0) & (cur != cols)
-            if not live.any():
-                break
-            cur = np.where(live, self.nh[np.where(live, cur, 0), cols], cur)
-            hit |= live & (cur == x)
-        return hit
+                score += self.through[asn][via, cols]
+        return np.clip(score, 0, 2)
 
     def current_key(self, x: int) -> np.ndarray:
         g = self.g
-        policy = g.policies[x]
         nh = self.nh[x]
-        pref_by = np.full(self.n, DEFAULT_PREF, np.int16)
-        for asn, value in policy.local_pref.items():
+        via = np.where(nh < 0, x, nh)
+        pref_by = np.full(self.n, DEFAULT_PREF, np.int64)
+        for asn, value in g.policies[x].local_pref.items():
             if asn in g.asns:
                 pref_by[g.index(asn)] = value
-        score = np.ones(self.n, np.int8)
-        safe_nh = np.where(nh < 0, x, nh)
-        for asn in policy.prefer:
-            if asn in self.through:
-                score -= self.through[asn][safe_nh, np.arange(self.n)]
-        for asn in policy.avoid:
-            if asn in self.through:
-                score += self.through[asn][safe_nh, np.arange(self.n)]
-        score = np.clip(score, 0, 2)
-        key = _key(self.cls[x], score, pref_by[safe_nh], self.length[x], safe_nh)
+        key = _key(self.cls[x], self._scores(x, via), pref_by[via], self.length[x], via)
         key[x] = 0
         return key
 
     def relax(self, x: int, neighbours: Sequence[int], cls_seen: int, own_only: bool) -> None:
+        """Offer x the routes of `neighbours` (all of class cls_seen for x); keep the best.
+
+        No loop check is needed: if x were on a neighbour's path, that path would reach x
+        going down or across (going up would close a provider cycle), so x's own route
+        there is a customer route, which beats any offer of a lower class."""
+        g = self.g
+        x_asn = g.asns[x]
+        policy = g.policies[x]
         key = self.current_key(x)
         changed = np.zeros(self.n, bool)
         for nbr in neighbours:
-            if self.g.asns[x] in self.g.policies[nbr].no_export:
+            nbr_policy = g.policies[nbr]
+            if x_asn in nbr_policy.no_export:
                 continue
             row = self.cls[nbr]
-            allowed = (row == ORIGIN) | (row == CUSTOMER) if own_only else row != NONE
-            cand, length = self.offer(x, nbr, cls_seen, allowed)
-            better = cand < key
-            if better.any():
-                key = np.where(better, cand, key)
-                self.cls[x] = np.where(better, cls_seen, self.cls[x])
-                self.length[x] = np.where(better, length, self.length[x])
-                self.nh[x] = np.where(better, nbr, self.nh[x])
-                changed |= better
-        if changed.any() and self.through:
+            allowed = row >= CUSTOMER if own_only else row != NONE
+            allowed[x] = False
+            length = self.length[nbr] + (1 + nbr_policy.prepend.get(x_asn, 0))
+            score = self._scores(x, np.full(self.n, nbr))
+            fixed = ((ORIGIN - cls_seen) << 44) | \
+                    ((1000 - policy.local_pref.get(g.asns[nbr], DEFAULT_PREF)) << 30) | nbr
+            cand = (np.asarray(score, np.int64) << 42) | (length.astype(np.int64) << 20) | fixed
+            better = np.flatnonzero(allowed & (cand < key))
+            if better.size:
+                key[better] = cand[better]
+                self.cls[x, better] = cls_seen
+                self.length[x, better] = length[better]
+                self.nh[x, better] = nbr
+                changed[better] = True
+        if self.through and changed.any():
             cols = np.nonzero(changed)[0]
             for asn, mat in self.through.items():
-                mat[x, cols] = (self.g.asns[x] == asn) | mat[self.nh[x, cols], cols]
+                mat[x, cols] = (x_asn == asn) | mat[self.nh[x, cols], cols]
 
     def solve(self) -> ASRoutes:
         g = self.g

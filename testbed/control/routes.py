@@ -256,10 +256,15 @@ def _aggregate(net: Network, router: str, routes: List[Route]) -> List[Route]:
 
 def forward_path(net: Network, tables: Dict[str, Table], src_host: str,
                  dst_ip: str) -> Tuple[List[str], bool]:
-    """Routers a packet from src_host to dst_ip crosses, and whether it is delivered.
+    """Routers a packet from src_host to dst_ip crosses, and whether it is delivered."""
+    return route_path(net, tables, net.hosts[src_host].router, dst_ip)
+
+
+def route_path(net: Network, tables: Dict[str, Table], router: str,
+               dst_ip: str) -> Tuple[List[str], bool]:
+    """Routers a packet entering `router` for dst_ip crosses, and whether it is delivered.
 
     Follows the tables as the switches do (longest-prefix match, hop by hop)."""
-    router = net.hosts[src_host].router
     path: List[str] = []
     owner = {iface.ip: iface.router for iface in net.interfaces.values()}
     while len(path) <= len(net.routers):

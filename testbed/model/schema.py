@@ -190,7 +190,8 @@ class Addressing(_Strict):
 
 class Topology(_Strict):
     """An ISP underlay: ASes of routers and hosts, and the links between them."""
-    name: Name = Field(description="the topology's name, used in results")
+    name: Annotated[str, Field(pattern=NAME_RE, max_length=64)] = Field(
+        description="the topology's name, used in results")
     description: Optional[str] = None
     addressing: Addressing = Field(default_factory=Addressing)
     routing: Routing = Field(default_factory=Routing)

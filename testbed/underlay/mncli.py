@@ -30,6 +30,18 @@ class TestbedCLI(CLI):
         except ReachabilityError as exc:
             report.err_console.print(f"error: {exc}")
 
+    def do_lg(self, line: str) -> None:
+        "lg [ASN]: looking glass (routes, AS paths, why chosen) of one AS or all."
+        from ..control.lookingglass import table
+        from ..control.policy import ASGraph, compute
+        routes = compute(ASGraph.from_network(self.net))
+        wanted = [int(line)] if line.strip().isdigit() else sorted(self.net.ases)
+        for asn in wanted:
+            if asn not in self.net.ases:
+                report.err_console.print(f"no AS {asn}")
+                continue
+            report.print_looking_glass(asn, table(self.net, routes, asn))
+
     def do_routes(self, line: str) -> None:
         "routes ROUTER: the router's forwarding table (prefix, port, next hop)."
         report.print_routes(self.tables, line.strip())

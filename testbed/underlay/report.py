@@ -1,7 +1,7 @@
 """What a person reads about an underlay: banner, reachability and route tables (rich)."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Dict, List
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -78,4 +78,33 @@ def print_routes(tables: Dict[str, Table], router: str) -> None:
         table.add_column(col)
     for route in tables[router].routes:
         table.add_row(route.prefix, str(route.port), route.next_hop)
+    console.print(table)
+
+
+def print_looking_glass(asn: int, rows: List[Dict[str, Any]]) -> None:
+    table = RichTable(title=f"looking glass of AS{asn}")
+    for col in ("prefix", "AS path", "next hop", "from", "pref", "alt"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("why chosen", ratio=1)
+    for row in rows:
+        path = row["as_path"]
+        table.add_row(row["prefix"],
+                      "[red]unreachable[/]" if path is None else (" ".join(map(str, path)) or "(own)"),
+                      f"AS{row['next_hop']}" if row["next_hop"] else "-",
+                      row["relationship"] or "-", str(row["local_pref"] or "-"),
+                      str(row["alternatives"]), row["why"])
+    console.print(table)
+
+
+def print_inflation(name: str, summary: List[Dict[str, Any]]) -> None:
+    table = RichTable(title=f"policy inflation in {name}: policy path / shortest path, "
+                            "over ordered AS pairs")
+    for col in ("metric", "pairs routed", "inflated", "median", "p90", "max", "mean extra"):
+        table.add_column(col, justify="right")
+    for row in summary:
+        share = row["inflated_share"]
+        table.add_row(row["metric"], f"{row['routed']}/{row['pairs']}",
+                      "-" if share is None else f"{100 * share:.1f}%",
+                      *(str(row[k]) for k in ("ratio_median", "ratio_p90", "ratio_max",
+                                              "extra_mean")))
     console.print(table)

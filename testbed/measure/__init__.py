@@ -1,0 +1,1 @@
+"""Measurement: path metrics (pure) and, later, probes run inside host namespaces."""
