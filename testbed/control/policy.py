@@ -27,7 +27,7 @@ policies of this shape; the tests check it against a brute-force fixed point.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -70,10 +70,11 @@ class ASGraph:
                    tuple(policies.get(asn, _NO_POLICY) for asn in order))
 
     @classmethod
-    def from_network(cls, net: Network) -> "ASGraph":
+    def from_network(cls, net: Network, down: AbstractSet[int] = frozenset()) -> "ASGraph":
+        """Two ASes are neighbours while at least one link between them is up."""
         pc, peers = set(), set()
         for link in net.links:
-            if link.kind != "inter":
+            if link.kind != "inter" or link.index in down:
                 continue
             a, b = net.routers[link.a].asn, net.routers[link.b].asn
             if link.relationship == "peer-peer":

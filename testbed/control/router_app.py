@@ -1,5 +1,7 @@
-"""OpenFlow 1.3 app that turns each OVS switch into an IP router, as the plan says.
+"""OpenFlow 1.3 app that turns each OVS switch into an IP router.
 
+It loads the topology, computes the tables with the same pure code the harness uses
+(`RoutingState`: routes, plan), and installs them; it does no routing logic of its own.
 Per switch, proactively once every switch of the plan has connected:
 - ARP -> controller, which answers for the router's addresses (and proxy-ARPs on host LANs);
 - the router's own addresses -> controller, which answers ICMP echo and sends ICMP
@@ -11,17 +13,24 @@ Per switch, proactively once every switch of the plan has connected:
   ingress interface's address, which is what makes `traceroute` list every router.
 Generated replies go out through OFPP_TABLE, i.e. they are routed like any packet.
 
-Progress is reported as JSON lines on stdout (`switch_connected`, `routes_installed`), which
-the harness reads to know when the network is ready.
+Failures: a port-status change updates the link state; the IGP part is reinstalled at
+once (only changed flows), and `convergence_delay` later BGP takes in the change and the
+AS-level routes are reinstalled (`RoutingState`).
+
+Events are JSON lines on stdout with a timestamp `t` (`switch_connected`,
+`routes_installed`, `link_down`/`link_up`, `igp_updated`, `bgp_converged`), which the
+harness reads to know when the network is ready and the experiment layer records.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
 import time
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, List, Optional, Set
 
+from ..model import load_topology
 from . import framework as fw
+from .state import RoutingState
 
 ofproto = fw.ofproto_v1_3
 ICMP_TIME_EXCEEDED = 11
@@ -35,17 +44,23 @@ def emit(event: str, **fields: Any) -> None:
 
 class RouterApp(fw.App):
     OFP_VERSIONS = [ofproto.OFP_VERSION]
-    plan_path: Optional[str] = None  # set by the launcher before the app is instantiated
+    # set by the launcher before the app is instantiated
+    topology_path: Optional[str] = None
+    convergence_delay_ms: Optional[float] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        with open(self.plan_path or "", encoding="utf-8") as f:
-            self.plan: Dict[str, Any] = json.load(f)
+        net = load_topology(self.topology_path or "")
+        if self.convergence_delay_ms is not None:
+            net.convergence_delay_ms = self.convergence_delay_ms
+        self.state = RoutingState(net)
+        self.plan: Dict[str, Any] = self.state.plan()
         self.switches: Dict[int, Dict[str, Any]] = {int(k): v for k, v in self.plan["switches"].items()}
+        self.installed: Dict[int, Dict[str, Dict[str, Any]]] = {}  # dpid -> prefix -> route
         self.datapaths: Dict[int, Any] = {}
         self.pending_barriers: Set[int] = set()  # switches whose barrier reply is due
         self.started = time.time()
-        self.installed = False
+        self.ready = False
         self.flows = 0
         self.local_ips: Dict[int, Dict[str, int]] = {
             dpid: {p["ip"]: int(port) for port, p in sw["ports"].items()}
@@ -66,7 +81,7 @@ class RouterApp(fw.App):
         self.datapaths[dp.id] = dp
         emit("switch_connected", dpid=dp.id, router=self.switches[dp.id]["name"],
              connected=len(self.datapaths), expected=len(self.switches))
-        if self.installed:
+        if self.ready:
             self._install(dp)  # a switch that reconnected later gets its flows again
         elif len(self.datapaths) == len(self.switches):
             for dpid in sorted(self.datapaths):
@@ -74,7 +89,7 @@ class RouterApp(fw.App):
 
     def _install(self, dp: Any) -> None:
         parser = dp.ofproto_parser
-        sw = self.switches[dp.id]
+        sw = self.plan["switches"][str(dp.id)]  # the current plan, also on a reconnect
         prio = self.plan["priorities"]
         dp.send_msg(parser.OFPFlowMod(dp, command=ofproto.OFPFC_DELETE, table_id=ofproto.OFPTT_ALL,
                                       out_port=ofproto.OFPP_ANY, out_group=ofproto.OFPG_ANY,
@@ -84,17 +99,45 @@ class RouterApp(fw.App):
         for port in sw["ports"].values():
             self._flow(dp, prio["local"], parser.OFPMatch(eth_type=fw.ether.ETH_TYPE_IP,
                                                           ipv4_dst=port["ip"]), to_controller)
-        for route in sw["routes"]:
-            net = ipaddress.IPv4Network(route["prefix"])
-            match = parser.OFPMatch(eth_type=fw.ether.ETH_TYPE_IP,
-                                    ipv4_dst=(str(net.network_address), str(net.netmask)))
+        self.installed[dp.id] = {}
+        self._routes(dp, sw["routes"])
+        dp.send_msg(parser.OFPBarrierRequest(dp))
+        self.pending_barriers.add(dp.id)
+
+    @staticmethod
+    def _match(dp: Any, prefix: str) -> Any:
+        net = ipaddress.IPv4Network(prefix)
+        return dp.ofproto_parser.OFPMatch(eth_type=fw.ether.ETH_TYPE_IP,
+                                          ipv4_dst=(str(net.network_address), str(net.netmask)))
+
+    def _routes(self, dp: Any, routes: List[Dict[str, Any]]) -> None:
+        """Add or replace route flows (same match and priority replaces)."""
+        parser = dp.ofproto_parser
+        for route in routes:
             actions = [parser.OFPActionDecNwTtl(),
                        parser.OFPActionSetField(eth_src=route["src_mac"]),
                        parser.OFPActionSetField(eth_dst=route["dst_mac"]),
                        parser.OFPActionOutput(route["port"])]
-            self._flow(dp, route["priority"], match, actions)
-        dp.send_msg(parser.OFPBarrierRequest(dp))
-        self.pending_barriers.add(dp.id)
+            self._flow(dp, route["priority"], self._match(dp, route["prefix"]), actions)
+            self.installed[dp.id][route["prefix"]] = route
+
+    def _reinstall(self, event: str, **fields: Any) -> None:
+        """Install the current plan as a diff against what each switch has."""
+        self.plan = self.state.plan()
+        changed = 0
+        for dpid, dp in self.datapaths.items():
+            wanted = {r["prefix"]: r for r in self.plan["switches"][str(dpid)]["routes"]}
+            have = self.installed.setdefault(dpid, {})
+            gone = sorted(set(have) - set(wanted))
+            for prefix in gone:
+                dp.send_msg(dp.ofproto_parser.OFPFlowMod(
+                    dp, command=ofproto.OFPFC_DELETE_STRICT, priority=have.pop(prefix)["priority"],
+                    out_port=ofproto.OFPP_ANY, out_group=ofproto.OFPG_ANY,
+                    match=self._match(dp, prefix)))
+            update = [r for p, r in sorted(wanted.items()) if have.get(p) != r]
+            self._routes(dp, update)
+            changed += len(update) + len(gone)
+        emit(event, flows_changed=changed, **fields)
 
     def _flow(self, dp: Any, priority: int, match: Any, actions: Any) -> None:
         parser = dp.ofproto_parser
@@ -105,17 +148,34 @@ class RouterApp(fw.App):
     @fw.set_ev_cls(fw.ofp_event.EventOFPBarrierReply, fw.MAIN_DISPATCHER)
     def _barrier(self, ev: Any) -> None:
         self.pending_barriers.discard(ev.msg.datapath.id)
-        if not self.pending_barriers and not self.installed and \
+        if not self.pending_barriers and not self.ready and \
                 len(self.datapaths) == len(self.switches):
-            self.installed = True
+            self.ready = True
             emit("routes_installed", switches=len(self.datapaths), flows=self.flows,
                  seconds=round(time.time() - self.started, 3))
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPPortStatus, fw.MAIN_DISPATCHER)
     def _port_status(self, ev: Any) -> None:
         msg = ev.msg
-        emit("port_status", dpid=msg.datapath.id, port=msg.desc.port_no, reason=msg.reason,
-             link_down=bool(msg.desc.state & ofproto.OFPPS_LINK_DOWN))
+        if msg.datapath.id not in self.switches:
+            return
+        is_down = msg.reason == ofproto.OFPPR_DELETE or bool(msg.desc.state & ofproto.OFPPS_LINK_DOWN)
+        router = self.switches[msg.datapath.id]["name"]
+        change = self.state.port_changed(router, msg.desc.port_no, is_down)
+        if change is None:
+            return
+        link, down = change
+        spec = self.state.net.links[link]
+        emit("link_down" if down else "link_up", link=link, a=spec.a, b=spec.b, kind=spec.kind)
+        self._reinstall("igp_updated", link=link)
+        seen = self.state.down
+        delay = self.state.net.convergence_delay_ms / 1000.0
+        fw.hub.spawn_after(delay, self._bgp_converge, seen, link)
+
+    def _bgp_converge(self, seen: Any, link: int) -> None:
+        if self.state.bgp_converge(seen):
+            self._reinstall("bgp_converged", link=link,
+                            delay_s=self.state.net.convergence_delay_ms / 1000.0)
 
     # --- packets for the control plane ------------------------------------------------
     @fw.set_ev_cls(fw.ofp_event.EventOFPPacketIn, fw.MAIN_DISPATCHER)

@@ -22,7 +22,7 @@ import heapq
 import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from ..model.network import Network
 from . import policy
@@ -63,13 +63,15 @@ class Table:
 
 
 Adjacency = Dict[str, List[Tuple[str, int, int, int]]]  # router -> (peer, cost, port, peer_port)
+Down = FrozenSet[int]  # indices of links that are down
 
 
-def adjacency(net: Network, intra_only: bool = False) -> Adjacency:
-    """Router graph over router-router links (only those inside an AS with intra_only)."""
+def adjacency(net: Network, intra_only: bool = False, down: Down = frozenset()) -> Adjacency:
+    """Router graph over router-router links that are up (only those inside an AS with
+    intra_only)."""
     adj: Adjacency = {name: [] for name in net.routers}
     for link in net.links:
-        if link.kind == "access" or (intra_only and link.kind != "intra"):
+        if link.kind == "access" or (intra_only and link.kind != "intra") or link.index in down:
             continue
         adj[link.a].append((link.b, link.cost, link.a_port, link.b_port))
         adj[link.b].append((link.a, link.cost, link.b_port, link.a_port))
@@ -103,16 +105,21 @@ def _next_hop(adj: Adjacency, router: str, dist: Dict[str, float]) -> Optional[T
     return best[1] if best else None
 
 
-def forwarding_tables(net: Network) -> Dict[str, Table]:
-    """The tables the controller installs, by the topology's routing mode."""
+def forwarding_tables(net: Network, down: Down = frozenset(),
+                      bgp_down: Down = frozenset()) -> Dict[str, Table]:
+    """The tables the controller installs, by the topology's routing mode.
+
+    `down`: links down now (the IGP, and shortest mode, route around them at once);
+    `bgp_down`: links down as BGP last converged (AS-level routes still use the others)."""
     if net.routing_mode == "shortest":
-        return shortest_path_tables(net)
-    return policy_tables(net, policy.compute(policy.ASGraph.from_network(net)))
+        return shortest_path_tables(net, down)
+    return policy_tables(net, policy.compute(policy.ASGraph.from_network(net, bgp_down)), down)
 
 
-def shortest_path_tables(net: Network) -> Dict[str, Table]:
-    adj = adjacency(net)
-    routes = _igp_routes(net, adj, {router: distances_to(adj, router) for router in net.routers})
+def shortest_path_tables(net: Network, down: Down = frozenset()) -> Dict[str, Table]:
+    adj = adjacency(net, down=down)
+    routes = _igp_routes(net, adj, {router: distances_to(adj, router) for router in net.routers},
+                         down)
     return {router: Table(router, tuple(_sorted(_aggregate(net, router, rs))))
             for router, rs in routes.items()}
 
@@ -121,8 +128,8 @@ def _mac(net: Network, router: str, port: int) -> str:
     return net.interfaces[(router, port)].mac
 
 
-def _igp_routes(net: Network, adj: Adjacency,
-                dist: Dict[str, Dict[str, float]]) -> Dict[str, List[Route]]:
+def _igp_routes(net: Network, adj: Adjacency, dist: Dict[str, Dict[str, float]],
+                down: Down) -> Dict[str, List[Route]]:
     """Routes to every LAN, link subnet, host and connected peer reachable over `adj`."""
     routes: Dict[str, List[Route]] = {router: [] for router in net.routers}
 
@@ -144,10 +151,12 @@ def _igp_routes(net: Network, adj: Adjacency,
     for link in net.links:
         if link.kind == "access":
             continue
-        routes[link.a].append(Route(f"{link.b_ip}/32", link.a_port, _mac(net, link.a, link.a_port),
-                                    _mac(net, link.b, link.b_port), link.b))
-        routes[link.b].append(Route(f"{link.a_ip}/32", link.b_port, _mac(net, link.b, link.b_port),
-                                    _mac(net, link.a, link.a_port), link.a))
+        if link.index not in down:
+            routes[link.a].append(Route(f"{link.b_ip}/32", link.a_port, _mac(net, link.a, link.a_port),
+                                        _mac(net, link.b, link.b_port), link.b))
+            routes[link.b].append(Route(f"{link.a_ip}/32", link.b_port,
+                                        _mac(net, link.b, link.b_port),
+                                        _mac(net, link.a, link.a_port), link.a))
         for router in net.routers:
             if router in (link.a, link.b):
                 continue
@@ -157,7 +166,8 @@ def _igp_routes(net: Network, adj: Adjacency,
     return routes
 
 
-def policy_tables(net: Network, as_routes: "policy.ASRoutes") -> Dict[str, Table]:
+def policy_tables(net: Network, as_routes: "policy.ASRoutes",
+                  down: Down = frozenset()) -> Dict[str, Table]:
     """IGP inside each AS; toward another AS, its prefix via the AS-level next hop.
 
     Among the links to that next-hop AS, a hot-potato AS lets each router take the exit
@@ -165,14 +175,18 @@ def policy_tables(net: Network, as_routes: "policy.ASRoutes") -> Dict[str, Table
     one whose far end is nearest (inside the neighbour) to where the traffic leaves the
     neighbour, or, when the neighbour is the destination, to all its routers (sum of IGP
     costs). Choosing only among links to the AS-level next hop keeps the data path on the
-    selected AS path, so forwarding is loop-free."""
-    adj = adjacency(net, intra_only=True)
+    selected AS path, so forwarding is loop-free.
+
+    Links in `down` are gone for the IGP and as exits. When every link to the next-hop AS
+    is down but `as_routes` (BGP's view) still says to use it, the destination gets no
+    route: its traffic is black-holed until BGP converges, as in the Internet."""
+    adj = adjacency(net, intra_only=True, down=down)
     dist = {router: distances_to(adj, router) for router in net.routers}
-    routes = _igp_routes(net, adj, dist)
+    routes = _igp_routes(net, adj, dist, down)
     g = as_routes.graph
     exits: Dict[Tuple[int, int], List[Tuple[str, int, str, int]]] = {}
     for link in net.links:
-        if link.kind == "inter":
+        if link.kind == "inter" and link.index not in down:
             a_as, b_as = net.routers[link.a].asn, net.routers[link.b].asn
             exits.setdefault((a_as, b_as), []).append((link.a, link.a_port, link.b, link.b_port))
             exits.setdefault((b_as, a_as), []).append((link.b, link.b_port, link.a, link.a_port))
@@ -183,14 +197,17 @@ def policy_tables(net: Network, as_routes: "policy.ASRoutes") -> Dict[str, Table
         sources = [x for x in range(len(g.asns)) if x != d and as_routes.nh[x, d] >= 0]
         for x in sorted(sources, key=lambda i: (int(as_routes.length[i, d]), i)):
             x_asn, n_asn = g.asns[x], g.asns[int(as_routes.nh[x, d])]
-            links = sorted(exits[(x_asn, n_asn)])
+            links = sorted(exits.get((x_asn, n_asn), []))
+            if not links:
+                continue  # BGP has not noticed yet that every link to n_asn is down
             cold = None
             if net.ases[x_asn].policy.exit == "cold-potato":
                 def remaining(link: Tuple[str, int, str, int]) -> float:
                     far = link[2]
                     if n_asn == d_asn:
                         return sum(dist[t].get(far, INFINITY) for t in net.ases[d_asn].routers)
-                    return dist[border[(far, d_asn)]].get(far, INFINITY)
+                    leaves_at = border.get((far, d_asn))
+                    return INFINITY if leaves_at is None else dist[leaves_at].get(far, INFINITY)
                 cold = min(links, key=lambda l: (remaining(l), l))
             for router in net.ases[x_asn].routers:
                 exit_ = cold or min(links, key=lambda l: (dist[l[0]].get(router, INFINITY), l))

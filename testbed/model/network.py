@@ -112,6 +112,7 @@ class Network:
     links: List[Link]
     interfaces: Dict[Tuple[str, int], Interface] = field(default_factory=dict)
     routing_mode: str = "policy"  # or "shortest"
+    convergence_delay_ms: float = 30000.0
 
     def router_interfaces(self, router: str) -> List[Interface]:
         return sorted((i for (r, _), i in self.interfaces.items() if r == router),

@@ -168,6 +168,10 @@ class Routing(_Strict):
     mode: Literal["policy", "shortest"] = Field(
         "policy", description="policy: BGP-like (Gao-Rexford) between ASes, IGP inside; "
                               "shortest: plain shortest path over link costs everywhere")
+    convergence_delay: Milliseconds = Field(
+        30000, description="after a failure or repair, how long routes between ASes keep "
+                           "their old choice (traffic to a lost exit is black-holed), as "
+                           "with BGP; inside an AS rerouting is immediate")
 
 
 class AS(_Strict):

@@ -23,14 +23,17 @@ class ControllerError(RuntimeError):
 
 
 class ControllerProcess:
-    def __init__(self, plan_path: Path, port: int, log_path: Path):
+    def __init__(self, topology: Path, port: int, log_path: Path,
+                 convergence_delay_ms: Optional[float] = None):
         self.port = port
         self.log_path = log_path
         self.events: List[Dict[str, Any]] = []
         self._cond = threading.Condition()
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "testbed.control.launcher", str(plan_path), "--port", str(port)],
+            [sys.executable, "-m", "testbed.control.launcher", str(topology), "--port", str(port)]
+            + ([] if convergence_delay_ms is None else
+               ["--convergence-delay-ms", str(convergence_delay_ms)]),
             stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._reader = threading.Thread(target=self._read, name="controller-events", daemon=True)

@@ -8,7 +8,6 @@ all of them), and `start()` returns only once the controller reports every flow 
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -16,7 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from ..control.plan import controller_plan
 from ..control.routes import Table, forwarding_tables
 from ..model.network import Network
 from . import capabilities, runstate, teardown
@@ -52,13 +50,14 @@ def link_params(props: Any, netem: bool) -> Dict[str, Any]:
 
 class Underlay:
     def __init__(self, net: Network, *, controller_port: Optional[int] = None,
-                 datapath: Optional[str] = None, work_dir: Optional[Path] = None):
+                 datapath: Optional[str] = None, work_dir: Optional[Path] = None,
+                 convergence_delay_ms: Optional[float] = None):
         self.net = net
         self.controller_port = controller_port
         self.datapath = datapath
         self.work_dir = work_dir or runstate.STATE_DIR / str(os.getpid())
         self.tables: Dict[str, Table] = forwarding_tables(net)
-        self.plan = controller_plan(net, self.tables)
+        self.convergence_delay_ms = convergence_delay_ms  # None: the topology's
         self.mn: Any = None
         self.controller: Optional[ControllerProcess] = None
         self.state: Optional[runstate.RunState] = None
@@ -75,6 +74,9 @@ class Underlay:
         self.stop()
 
     def preflight(self) -> None:
+        if not Path(self.net.source).is_file():
+            raise UnderlayError(f"the controller loads the topology from its file, and "
+                                f"'{self.net.source}' is not one; load it with load_topology()")
         if not capabilities.is_root():
             raise UnderlayError("building a network needs root (namespaces, veth pairs, OVS); "
                                 "run it with sudo")
@@ -111,10 +113,10 @@ class Underlay:
         self._check_names_free(bridges, interfaces)
         self.state = runstate.RunState(net.name, bridges, interfaces)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        plan_path = self.work_dir / "controller-plan.json"
-        plan_path.write_text(json.dumps(self.plan))
         port = self.controller_port or capabilities.free_port()
-        self.controller = ControllerProcess(plan_path, port, self.work_dir / "controller.log")
+        self.controller = ControllerProcess(Path(net.source), port,
+                                            self.work_dir / "controller.log",
+                                            self.convergence_delay_ms)
         self.state.add_pids(self.controller.pid)
         self._build(port)
         self.timings["build"] = time.monotonic() - started

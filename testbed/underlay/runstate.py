@@ -63,7 +63,7 @@ def leftovers(include_live: bool = False) -> Iterator[Dict[str, Any]]:
 
 
 def stale_work_dirs() -> List[Path]:
-    """Work directories (controller plan and log) of runs that are gone."""
+    """Work directories (the controller's log) of runs that are gone."""
     if not STATE_DIR.is_dir():
         return []
     return [p for p in sorted(STATE_DIR.iterdir())
