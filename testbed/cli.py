@@ -203,7 +203,7 @@ def _cli(underlay: "object", script: Optional[str] = None) -> None:
 
     from .underlay.mncli import TestbedCLI
     setLogLevel("output")
-    TestbedCLI(underlay.mn, underlay.net, underlay.tables, script=script)  # type: ignore[attr-defined]
+    TestbedCLI(underlay, script=script)
     setLogLevel("warning")
 
 

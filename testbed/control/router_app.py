@@ -137,7 +137,8 @@ class RouterApp(fw.App):
             update = [r for p, r in sorted(wanted.items()) if have.get(p) != r]
             self._routes(dp, update)
             changed += len(update) + len(gone)
-        emit(event, flows_changed=changed, **fields)
+        emit(event, flows_changed=changed, down=sorted(self.state.down),
+             bgp_down=sorted(self.state.bgp_down), **fields)
 
     def _flow(self, dp: Any, priority: int, match: Any, actions: Any) -> None:
         parser = dp.ofproto_parser

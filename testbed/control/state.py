@@ -11,16 +11,18 @@ from __future__ import annotations
 from typing import Any, Dict, FrozenSet, Optional, Set, Tuple
 
 from ..model.network import Network
+from . import policy
 from .plan import controller_plan
 from .routes import Table, forwarding_tables
 
 
 class RoutingState:
-    def __init__(self, net: Network):
+    def __init__(self, net: Network, down: FrozenSet[int] = frozenset(),
+                 bgp_down: FrozenSet[int] = frozenset()):
         self.net = net
         self.down_ports: Set[Tuple[str, int]] = set()
-        self.down: FrozenSet[int] = frozenset()
-        self.bgp_down: FrozenSet[int] = frozenset()
+        self.down = frozenset(down)
+        self.bgp_down = frozenset(bgp_down)
         self._tables: Optional[Dict[str, Table]] = None
 
     def link_of(self, router: str, port: int) -> Optional[int]:
@@ -65,6 +67,10 @@ class RoutingState:
         if self._tables is None:
             self._tables = forwarding_tables(self.net, self.down, self.bgp_down)
         return self._tables
+
+    def as_routes(self) -> "policy.ASRoutes":
+        """BGP's current AS-level choice (what the looking glass shows)."""
+        return policy.compute(policy.ASGraph.from_network(self.net, self.bgp_down))
 
     def plan(self) -> Dict[str, Any]:
         return controller_plan(self.net, self.tables())

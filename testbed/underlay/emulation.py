@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from ..control.routes import Table, forwarding_tables
+from ..control.state import RoutingState
 from ..model.network import Network
 from . import capabilities, runstate, teardown
 from .controller import ControllerProcess, event_named
@@ -214,6 +215,30 @@ class Underlay:
         self.mn = None
         self.timings["teardown"] = time.monotonic() - started
 
-    # --- access ----------------------------------------------------------------------
+    # --- access and runtime changes -----------------------------------------------------
     def host(self, name: str) -> Any:
         return self.mn[name]
+
+    def routing_state(self) -> RoutingState:
+        """The controller's current view (links down now, and as BGP has converged), from
+        the last event it reported; the tables and looking glass of the moment."""
+        state = RoutingState(self.net)
+        for event in reversed(self.controller.events if self.controller else []):
+            if "bgp_down" in event:
+                state = RoutingState(self.net, frozenset(event["down"]), frozenset(event["bgp_down"]))
+                break
+        return state
+
+    def set_link(self, a: str, b: str, up: bool) -> None:
+        """Bring every link between nodes a and b up or down (both interfaces); routers
+        see it as port status, the controller reroutes (IGP now, BGP after the delay)."""
+        self.mn.configLinkStatus(a, b, "up" if up else "down")
+
+    def set_router(self, name: str, up: bool) -> None:
+        """Fail or recover a router: all of its links go down or up, as its neighbours
+        would see a crashed router (its own flows stay, like a box that lost power)."""
+        if name not in self.net.routers:
+            raise UnderlayError(f"no router '{name}'")
+        for link in self.net.links:
+            if name in (link.a, link.b):
+                self.set_link(link.a, link.b, up)

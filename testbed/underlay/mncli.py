@@ -5,11 +5,10 @@ the first character outside `identchars`, so we add '.' and '-' to them.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 from mininet.cli import CLI
 
-from ..control.routes import Table
 from ..model.network import Network
 from . import report
 from .reachability import ReachabilityError, host_matrix
@@ -18,10 +17,10 @@ from .reachability import ReachabilityError, host_matrix
 class TestbedCLI(CLI):
     identchars = CLI.identchars + ".-"
 
-    def __init__(self, mn: Any, net: Network, tables: Dict[str, Table], **kwargs: Any):
-        self.net = net
-        self.tables = tables
-        super().__init__(mn, **kwargs)
+    def __init__(self, underlay: Any, **kwargs: Any):
+        self.underlay = underlay
+        self.net: Network = underlay.net
+        super().__init__(underlay.mn, **kwargs)
 
     def do_reach(self, _line: str) -> None:
         "Measure all-pairs host reachability and print it per AS pair."
@@ -31,10 +30,9 @@ class TestbedCLI(CLI):
             report.err_console.print(f"error: {exc}")
 
     def do_lg(self, line: str) -> None:
-        "lg [ASN]: looking glass (routes, AS paths, why chosen) of one AS or all."
+        "lg [ASN]: looking glass (routes, AS paths, why chosen) of one AS or all, now."
         from ..control.lookingglass import table
-        from ..control.policy import ASGraph, compute
-        routes = compute(ASGraph.from_network(self.net))
+        routes = self.underlay.routing_state().as_routes()
         wanted = [int(line)] if line.strip().isdigit() else sorted(self.net.ases)
         for asn in wanted:
             if asn not in self.net.ases:
@@ -42,6 +40,14 @@ class TestbedCLI(CLI):
                 continue
             report.print_looking_glass(asn, table(self.net, routes, asn))
 
+    def do_router(self, line: str) -> None:
+        "router NAME up|down: fail or recover a router (all its links); see also 'link'."
+        parts = line.split()
+        if len(parts) != 2 or parts[1] not in ("up", "down") or parts[0] not in self.net.routers:
+            report.err_console.print("usage: router NAME up|down (NAME like as100.r1)")
+            return
+        self.underlay.set_router(parts[0], parts[1] == "up")
+
     def do_routes(self, line: str) -> None:
-        "routes ROUTER: the router's forwarding table (prefix, port, next hop)."
-        report.print_routes(self.tables, line.strip())
+        "routes ROUTER: the router's forwarding table now (prefix, port, next hop)."
+        report.print_routes(self.underlay.routing_state().tables(), line.strip())
