@@ -160,7 +160,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
     setLogLevel("warning")
-    underlay = Underlay(net, controller_port=args.controller_port, datapath=args.datapath)
+    underlay = Underlay(net, controller_port=args.controller_port, datapath=args.datapath,
+                        link_backend=args.links)
     try:
         with console.status(f"bringing up {net.name}: {len(net.routers)} routers, "
                             f"{len(net.hosts)} hosts ..."):
@@ -171,9 +172,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         console.print(f"[bold red]error:[/] {exc}")
         return EXIT_FAILED
     try:
-        for warning in underlay.warnings:
-            console.print(f"[bold yellow]WARNING:[/] {warning}")
-        print_banner(net, underlay.datapath or "?", underlay.timings["routes_installed"])
+        print_banner(net, underlay.datapath or "?", underlay.link_backend,
+                     underlay.timings["routes_installed"])
         status = EXIT_OK
         if args.pingall:
             from .underlay.reachability import ReachabilityError, host_matrix
@@ -229,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--hold", action="store_true", help="no CLI: stay up until Ctrl-C/SIGTERM")
     p.add_argument("--controller-port", type=int, help="default: a free port")
     p.add_argument("--datapath", choices=("user", "kernel"), help="default: detected")
+    p.add_argument("--links", choices=("auto", "netem", "userspace"),
+                   help="link emulation back end (default: the topology's emulation.links, "
+                        "auto = netem where the kernel has it, else userspace)")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("lg", help="looking glass: each AS's routes, and why they were chosen")

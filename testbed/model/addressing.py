@@ -206,7 +206,7 @@ def resolve(topo: Topology, source: str) -> nw.Network:
     if problems:
         raise PlanError(problems)
     return nw.Network(topo.name, source, ases, routers, hosts, links, interfaces,
-                      topo.routing.mode, topo.routing.convergence_delay)
+                      topo.routing.mode, topo.routing.convergence_delay, topo.emulation.links)
 
 
 def _policy(spec: YamlPolicy) -> nw.Policy:

@@ -18,9 +18,6 @@ class LinkProps:
     loss_pct: Optional[float] = None
     bandwidth_mbit: Optional[float] = None
 
-    def needs_netem(self) -> bool:
-        return bool(self.delay_ms or self.jitter_ms or self.loss_pct)
-
 
 @dataclass(frozen=True)
 class Interface:
@@ -113,6 +110,7 @@ class Network:
     interfaces: Dict[Tuple[str, int], Interface] = field(default_factory=dict)
     routing_mode: str = "policy"  # or "shortest"
     convergence_delay_ms: float = 30000.0
+    link_backend: str = "auto"  # auto | netem | userspace
 
     def router_interfaces(self, router: str) -> List[Interface]:
         return sorted((i for (r, _), i in self.interfaces.items() if r == router),

@@ -187,6 +187,13 @@ class AS(_Strict):
     policy: Policy = Field(default_factory=Policy)
 
 
+class Emulation(_Strict):
+    links: Literal["auto", "netem", "userspace"] = Field(
+        "auto", description="how link delay, jitter, loss and rate are emulated: netem "
+                            "(kernel), userspace (the testbed's emulator, any kernel), or "
+                            "auto (netem where the kernel has it)")
+
+
 class Addressing(_Strict):
     pool: Prefix = Field("10.0.0.0/8", description="where AS prefixes without one come from")
     as_prefix_len: int = Field(16, ge=8, le=28, description="size of allocated AS prefixes")
@@ -199,6 +206,7 @@ class Topology(_Strict):
     description: Optional[str] = None
     addressing: Addressing = Field(default_factory=Addressing)
     routing: Routing = Field(default_factory=Routing)
+    emulation: Emulation = Field(default_factory=Emulation)
     defaults: Defaults = Field(default_factory=Defaults)
     ases: List[AS] = Field(min_length=1)
     inter_as_links: List[InterLink] = Field(default_factory=list)

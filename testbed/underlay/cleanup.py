@@ -2,7 +2,7 @@
 
 First the registry (`runstate`): every run whose owner process is dead is removed as
 recorded. Then a sweep for our names in case a registry file was lost: bridges named
-like routers (`as<asn>.<name>`), interfaces named `tb<dpid>p<port>` / `tbh<n>`, Mininet
+like routers (`as<asn>.<name>`), interfaces named `tb<dpid>p<port>` / `tbh<n>` / `tbe<link>a|b` (emulator), Mininet
 shells of such nodes and orphaned controllers, unless they belong to a live run.
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Iterator, List, Set
 from . import runstate, teardown
 
 BRIDGE_RE = re.compile(r"^as\d+\.[a-z][a-z0-9_-]*$")
-INTF_RE = re.compile(r"^tb(\d+p\d+|h\d+)$")
+INTF_RE = re.compile(r"^tb(\d+p\d+|h\d+|e\d+[ab])$")
 SHELL_RE = re.compile(r"mininet:as\d+\.[a-z][a-z0-9_-]*$")
-CONTROLLER_RE = re.compile(r"-m testbed\.control\.launcher ")
+CONTROLLER_RE = re.compile(r"-m testbed\.(control\.launcher|underlay\.linkemu\.emulator) ")
 
 
 def clean() -> Iterator[str]:

@@ -8,8 +8,10 @@ all of them), and `start()` returns only once the controller reports every flow 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import subprocess
 import time
 from functools import partial
 from pathlib import Path
@@ -17,9 +19,11 @@ from typing import Any, Dict, List, Optional
 
 from ..control.routes import Table, forwarding_tables
 from ..control.state import RoutingState
-from ..model.network import Network
+from ..model.network import LinkProps, Network
 from . import capabilities, runstate, teardown
 from .controller import ControllerProcess, event_named
+from .linkemu.names import emulator_ends
+from .linkemu.process import EmulatorProcess
 
 
 class UnderlayError(RuntimeError):
@@ -34,25 +38,31 @@ def host_intf(net: Network, host: str) -> str:
     return f"tbh{net.hosts[host].index + 1}"
 
 
-def link_params(props: Any, netem: bool) -> Dict[str, Any]:
-    """Mininet TCLink parameters for what this kernel can emulate."""
+def tc_params(props: LinkProps) -> Dict[str, Any]:
+    """Mininet TCLink parameters (netem back end: htb for rate, netem for the rest)."""
     params: Dict[str, Any] = {}
     if props.bandwidth_mbit:
         params["bw"] = props.bandwidth_mbit
-    if netem:
-        if props.delay_ms:
-            params["delay"] = f"{props.delay_ms}ms"
-        if props.jitter_ms:
-            params["jitter"] = f"{props.jitter_ms}ms"
-        if props.loss_pct:
-            params["loss"] = props.loss_pct
+    if props.delay_ms:
+        params["delay"] = f"{props.delay_ms}ms"
+    if props.jitter_ms:
+        params["jitter"] = f"{props.jitter_ms}ms"
+    if props.loss_pct:
+        params["loss"] = props.loss_pct
     return params
+
+
+def shaper_params(props: LinkProps) -> Dict[str, Any]:
+    """Userspace emulator parameters (shaper.Params fields)."""
+    return {"delay_ms": props.delay_ms or 0.0, "jitter_ms": props.jitter_ms or 0.0,
+            "loss_pct": props.loss_pct or 0.0, "rate_mbit": props.bandwidth_mbit}
 
 
 class Underlay:
     def __init__(self, net: Network, *, controller_port: Optional[int] = None,
                  datapath: Optional[str] = None, work_dir: Optional[Path] = None,
-                 convergence_delay_ms: Optional[float] = None):
+                 convergence_delay_ms: Optional[float] = None,
+                 link_backend: Optional[str] = None):
         self.net = net
         self.controller_port = controller_port
         self.datapath = datapath
@@ -62,9 +72,10 @@ class Underlay:
         self.mn: Any = None
         self.controller: Optional[ControllerProcess] = None
         self.state: Optional[runstate.RunState] = None
-        self.warnings: List[str] = []
         self.timings: Dict[str, float] = {}
-        self.netem = False
+        self.link_backend = link_backend or net.link_backend  # resolved at start
+        self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
+        self.emulator: Optional[EmulatorProcess] = None
 
     # --- life cycle ------------------------------------------------------------------
     def __enter__(self) -> "Underlay":
@@ -105,12 +116,13 @@ class Underlay:
         started = time.monotonic()
         self.preflight()
         self.datapath = self.datapath or capabilities.datapath()
-        self.netem = capabilities.netem_available()
-        self._check_link_emulation()
+        self.link_backend = self._choose_backend()
         net = self.net
         bridges = sorted(net.routers)
         interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
                      [host_intf(net, h) for h in net.hosts]
+        if self.link_backend == "userspace":
+            interfaces += [end for link in net.links for end in emulator_ends(link.index)]
         self._check_names_free(bridges, interfaces)
         self.state = runstate.RunState(net.name, bridges, interfaces)
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +144,8 @@ class Underlay:
         from mininet.net import Mininet
         from mininet.node import OVSSwitch, RemoteController
 
+        from .linkemu.link import EmulatedLink
+
         class Controller(RemoteController):
             """Our controller is started by us; skip Mininet's telnet-based probe."""
 
@@ -149,9 +163,13 @@ class Underlay:
         for name, host in net.hosts.items():
             self.mn.addHost(name, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
                             defaultRoute=f"via {host.gateway}")
+        userspace = self.link_backend == "userspace"
         for link in net.links:
-            params = link_params(link.props, self.netem)
-            cls = TCLink if params else Link
+            if userspace:
+                cls, params = EmulatedLink, {"emu_index": link.index}
+            else:
+                params = tc_params(link.props)
+                cls = TCLink if params else Link
             if link.kind == "access":
                 self.mn.addLink(link.a, link.b, port1=0, port2=link.b_port, cls=cls,
                                 intfName1=host_intf(net, link.a),
@@ -164,6 +182,8 @@ class Underlay:
         self.mn.build()
         assert self.state is not None
         self.state.add_pids(*(node.pid for node in self.mn.hosts + self.mn.switches))
+        if userspace:
+            self._start_emulator()
         for name in net.hosts:
             # veth TX checksum offload breaks TCP through a userspace OVS (DESIGN.md).
             self.mn[name].cmd(f"ethtool -K {host_intf(net, name)} tx off >/dev/null 2>&1; "
@@ -187,15 +207,27 @@ class Underlay:
                             f"(e.g. {example}), left by a killed run; remove them with "
                             "'testbed clean'")
 
-    def _check_link_emulation(self) -> None:
-        if self.netem:
-            return
-        wanted = [l for l in self.net.links if l.props.needs_netem()]
-        if wanted:
-            self.warnings.append(
-                f"{len(wanted)} of {len(self.net.links)} links ask for delay, jitter or loss, "
-                "but this kernel has no sch_netem: they run WITHOUT it (bandwidth limits "
-                "still apply). Use the Vagrant VM or a kernel with netem for real latency.")
+    def _choose_backend(self) -> str:
+        """netem where the kernel has it (auto), else the userspace emulator."""
+        netem = capabilities.netem_available()
+        if self.link_backend == "netem" and not netem:
+            raise UnderlayError("links: netem was asked for, but this kernel has no sch_netem; "
+                                "use 'userspace' (or 'auto'), e.g. --links userspace")
+        if self.link_backend == "auto":
+            return "netem" if netem else "userspace"
+        return self.link_backend
+
+    def _start_emulator(self) -> None:
+        ends = [end for link in self.net.links for end in emulator_ends(link.index)]
+        subprocess.run(["ip", "-batch", "-"], input="".join(f"link set {e} up\n" for e in ends),
+                       text=True, capture_output=True, check=True)
+        specs = [{"id": link.index, "a": emulator_ends(link.index)[0],
+                  "b": emulator_ends(link.index)[1], "params": shaper_params(link.props)}
+                 for link in self.net.links]
+        self.emulator = EmulatorProcess(specs, self.work_dir)
+        assert self.state is not None
+        self.state.add_pids(self.emulator.pid)
+        self.emulator.wait_ready()
 
     def stop(self, keep_logs: bool = False) -> None:
         """Idempotent; safe after a partial start. keep_logs leaves the controller's log."""
@@ -233,6 +265,26 @@ class Underlay:
         """Bring every link between nodes a and b up or down (both interfaces); routers
         see it as port status, the controller reroutes (IGP now, BGP after the delay)."""
         self.mn.configLinkStatus(a, b, "up" if up else "down")
+
+    def set_link_params(self, a: str, b: str, **changes: Optional[float]) -> LinkProps:
+        """Change delay_ms, jitter_ms, loss_pct or bandwidth_mbit of the links between a and
+        b while the network runs (0 removes a property), on either back end."""
+        links = [l for l in self.net.links if {l.a, l.b} == {a, b}]
+        if not links:
+            raise UnderlayError(f"no link between '{a}' and '{b}'")
+        unknown = set(changes) - set(LinkProps.__dataclass_fields__)
+        if unknown:
+            raise UnderlayError(f"unknown link properties {sorted(unknown)}")
+        for link in links:
+            props = dataclasses.replace(self.link_props[link.index], **changes)
+            self.link_props[link.index] = props
+            if self.emulator is not None:
+                self.emulator.request(cmd="set", link=link.index, params=shaper_params(props))
+            else:
+                for mn_link in self.mn.linksBetween(self.mn[a], self.mn[b]):
+                    for intf in (mn_link.intf1, mn_link.intf2):
+                        intf.config(**tc_params(props))
+        return props
 
     def set_router(self, name: str, up: bool) -> None:
         """Fail or recover a router: all of its links go down or up, as its neighbours

@@ -40,6 +40,30 @@ class TestbedCLI(CLI):
                 continue
             report.print_looking_glass(asn, table(self.net, routes, asn))
 
+    def do_linkset(self, line: str) -> None:
+        """linkset A B [delay=10ms] [jitter=1ms] [loss=1%] [bw=10Mbit]: change the links
+        between nodes A and B while the network runs (0 removes a property)."""
+        from ..model import units
+        parts = line.split()
+        parse = {"delay": ("delay_ms", units.parse_ms), "jitter": ("jitter_ms", units.parse_ms),
+                 "loss": ("loss_pct", units.parse_percent),
+                 "bw": ("bandwidth_mbit", lambda v: units.parse_mbit(v) if v not in ("0", 0) else None)}
+        try:
+            if len(parts) < 3:
+                raise ValueError("give two nodes and at least one key=value")
+            changes = {}
+            for item in parts[2:]:
+                key, _, value = item.partition("=")
+                if key not in parse:
+                    raise ValueError(f"unknown property '{key}' (delay, jitter, loss, bw)")
+                field, convert = parse[key]
+                changes[field] = convert(value)
+            props = self.underlay.set_link_params(parts[0], parts[1], **changes)
+        except (ValueError, RuntimeError) as exc:
+            report.err_console.print(f"linkset: {exc}")
+            return
+        report.console.print(f"{parts[0]} <-> {parts[1]}: {props}", highlight=False)
+
     def do_router(self, line: str) -> None:
         "router NAME up|down: fail or recover a router (all its links); see also 'link'."
         parts = line.split()

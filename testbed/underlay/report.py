@@ -14,9 +14,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def print_banner(net: Network, datapath: str, seconds: float) -> None:
+def print_banner(net: Network, datapath: str, link_backend: str, seconds: float) -> None:
     table = RichTable(title=f"{net.name}: {len(net.ases)} ASes, {len(net.routers)} routers, "
-                            f"{len(net.hosts)} hosts (up in {seconds:.1f} s, datapath={datapath})")
+                            f"{len(net.hosts)} hosts (up in {seconds:.1f} s, datapath={datapath}, "
+                            f"links={link_backend})")
     for col in ("AS", "name", "prefix", "routers", "hosts"):
         table.add_column(col)
     for asn, autsys in sorted(net.ases.items()):

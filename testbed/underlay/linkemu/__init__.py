@@ -1,0 +1,2 @@
+"""Userspace link emulation for kernels without sch_netem: delay, jitter, loss and rate
+per direction, in one event-driven process for all links (see `emulator`)."""

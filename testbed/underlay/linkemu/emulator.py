@@ -1,0 +1,175 @@
+"""The userspace link emulator: `python -m testbed.underlay.linkemu.emulator CONFIG.json`.
+
+One process for every emulated link. An emulated link A--B is two veth pairs,
+A <-> a ... b <-> B, with a and b in the root namespace; the emulator reads each frame
+arriving on a (raw AF_PACKET socket), asks that direction's `shaper.Direction` when to
+release it, and writes it to b at that time (and the same from b to a).
+
+Event-driven: epoll for readable sockets and the control socket, a heap of timed
+releases, no thread per link and no busy waiting. epoll's timeout has millisecond
+granularity (rounded up), which would add up to 1 ms per crossing; so a wait shorter
+than 1 ms is slept with `time.sleep` (microsecond precision) instead.
+
+Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S,
+"params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
+per connection: {"cmd": "set", "link": N, "params": {...}}, {"cmd": "stats"}; it answers
+one JSON line. Prints {"event": "ready"} once all sockets are bound.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from typing import Any, Dict, List, Tuple
+
+from .shaper import Direction, Params
+
+ETH_P_ALL = 0x0003
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23
+BUFFER = 4 * 1024 * 1024
+BATCH = 64  # frames read from one socket before looking at the others
+
+
+def _raw_socket(ifname: str) -> socket.socket:
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)  # not our own transmissions
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, BUFFER)
+    sock.bind((ifname, 0))
+    sock.setblocking(False)
+    return sock
+
+
+class Link:
+    def __init__(self, spec: Dict[str, Any]):
+        self.id = int(spec["id"])
+        params = Params(**spec.get("params", {}))
+        seed = int(spec.get("seed", self.id))
+        self.sock_a = _raw_socket(spec["a"])
+        self.sock_b = _raw_socket(spec["b"])
+        self.a_to_b = Direction(params, seed * 2)
+        self.b_to_a = Direction(params, seed * 2 + 1)
+
+    def set(self, changes: Dict[str, Any]) -> None:
+        for direction in (self.a_to_b, self.b_to_a):
+            direction.params = direction.params.updated(**changes)
+
+    def stats(self) -> Dict[str, Any]:
+        return {name: {"sent": d.sent, "lost": d.dropped_loss, "queue_drops": d.dropped_queue,
+                       "down_drops": d.dropped_down}
+                for name, d in (("a_to_b", self.a_to_b), ("b_to_a", self.b_to_a))}
+
+
+class Emulator:
+    def __init__(self, config: Dict[str, Any]):
+        self.links = {int(spec["id"]): Link(spec) for spec in config["links"]}
+        self.epoll = select.epoll()
+        # fd -> (receiving socket, direction, sending socket)
+        self.routes: Dict[int, Tuple[socket.socket, Direction, socket.socket]] = {}
+        for link in self.links.values():
+            self.routes[link.sock_a.fileno()] = (link.sock_a, link.a_to_b, link.sock_b)
+            self.routes[link.sock_b.fileno()] = (link.sock_b, link.b_to_a, link.sock_a)
+        for fd in self.routes:
+            self.epoll.register(fd, select.EPOLLIN)
+        self.control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(config["control"]):
+            os.unlink(config["control"])
+        self.control.bind(config["control"])
+        self.control.listen(8)
+        self.control.setblocking(False)
+        self.epoll.register(self.control.fileno(), select.EPOLLIN)
+        self.heap: List[Tuple[float, int, socket.socket, bytes]] = []
+        self.seq = 0
+        self.send_errors = 0
+
+    def run(self) -> None:
+        heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
+        clock = time.monotonic
+        while True:
+            now = clock()
+            while heap and heap[0][0] <= now:
+                _, _, out, frame = heapq.heappop(heap)
+                self._send(out, frame)
+            if heap:
+                wait = heap[0][0] - clock()
+                if wait < 0.001:
+                    events = self.epoll.poll(0)
+                    if not events:
+                        if wait > 0:
+                            time.sleep(wait)
+                        continue
+                else:
+                    events = self.epoll.poll(int(wait * 1000) / 1000.0)  # rounds down
+            else:
+                events = self.epoll.poll(1.0)
+            for fd, _ in events:
+                if fd == control_fd:
+                    self._control()
+                    continue
+                sock, direction, out = routes[fd]
+                for _ in range(BATCH):
+                    try:
+                        frame = sock.recv(65536)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    now = clock()
+                    release = direction.admit(now, len(frame))
+                    if release is None:
+                        continue
+                    if release <= now:
+                        self._send(out, frame)
+                    else:
+                        self.seq += 1
+                        heapq.heappush(heap, (release, self.seq, out, frame))
+
+    def _send(self, out: socket.socket, frame: bytes) -> None:
+        try:
+            out.send(frame)
+        except OSError:  # ENOBUFS/ENETDOWN: the frame is lost, as on a full or down NIC
+            self.send_errors += 1
+
+    def _control(self) -> None:
+        try:
+            conn, _ = self.control.accept()
+        except BlockingIOError:
+            return
+        with conn:
+            conn.settimeout(2.0)
+            try:
+                request = json.loads(conn.makefile().readline())
+                reply = self._handle(request)
+            except Exception as exc:  # a bad request must not stop the emulator
+                reply = {"ok": False, "error": str(exc)}
+            conn.sendall((json.dumps(reply) + "\n").encode())
+
+    def _handle(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        if request.get("cmd") == "set":
+            link = self.links[int(request["link"])]
+            link.set(request.get("params", {}))
+            return {"ok": True}
+        if request.get("cmd") == "stats":
+            return {"ok": True, "links": {str(i): l.stats() for i, l in self.links.items()},
+                    "send_errors": self.send_errors, "queued": len(self.heap)}
+        return {"ok": False, "error": f"unknown request {request!r}"}
+
+
+def main() -> None:
+    with open(sys.argv[1], encoding="utf-8") as f:
+        config = json.load(f)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    emulator = Emulator(config)
+    print(json.dumps({"t": time.time(), "event": "ready", "links": len(emulator.links)}), flush=True)
+    try:
+        emulator.run()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
