@@ -58,6 +58,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from .underlay.capabilities import survey
     from .underlay.report import console
+    if args.fidelity:
+        return _fidelity(args)
     table = Table(title="testbed doctor")
     for col in ("capability", "status", "detail", "fix"):
         table.add_column(col)
@@ -68,6 +70,36 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         table.add_row(cap.name, status, cap.detail, "" if cap.ok else cap.fix)
     console.print(table)
     return EXIT_FAILED if missing else EXIT_OK
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    """Bring a topology up, measure it against its configuration, print the verdict."""
+    from .measure.fidelity import check
+    from .underlay.controller import ControllerError
+    from .underlay.emulation import Underlay, UnderlayError
+    from .underlay.report import console, print_fidelity
+    try:
+        net = load_topology(args.fidelity)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    from mininet.log import setLogLevel
+    setLogLevel("warning")
+    underlay = Underlay(net, link_backend=args.links)
+    try:
+        with console.status(f"bringing up {net.name} ..."):
+            underlay.start()
+    except UnderlayError as exc:
+        return _die(str(exc))
+    except ControllerError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return EXIT_FAILED
+    try:
+        with console.status("measuring RTT, loss, throughput and CPU headroom ..."):
+            verdict = check(underlay)
+    finally:
+        underlay.stop()
+    print_fidelity(net.name, underlay.link_backend, verdict)
+    return EXIT_OK if verdict.ok else EXIT_FAILED
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -250,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="list capabilities and how to fix the gaps")
     p.add_argument("--controller-port", type=int, default=6653)
+    p.add_argument("--fidelity", nargs="?", const="topologies/line-3as.yaml", metavar="TOPO",
+                   help="bring TOPO up (default line-3as) and check that delay, jitter, "
+                        "loss and rate are what it configures; exit 1 if degraded")
+    p.add_argument("--links", choices=("auto", "netem", "userspace"),
+                   help="link emulation back end for --fidelity")
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("clean", help="remove what killed runs left (namespaces, veths, "

@@ -109,3 +109,27 @@ def print_inflation(name: str, summary: List[Dict[str, Any]]) -> None:
                       *(str(row[k]) for k in ("ratio_median", "ratio_p90", "ratio_max",
                                               "extra_mean")))
     console.print(table)
+
+
+def print_fidelity(name: str, backend: str, verdict: Any) -> None:
+    table = RichTable(title=f"fidelity of {name} (links={backend})")
+    for col in ("pair", "RTT expected (base)", "RTT median", "jitter conf.", "RTT std",
+                "loss conf.", "loss", "verdict"):
+        table.add_column(col, justify="right")
+    for s in verdict.samples:
+        table.add_row(f"{s.src} -> {s.dst}", f"{s.expected_rtt_ms} ms ({s.base_rtt_ms})",
+                      f"{s.median_rtt_ms} ms",
+                      f"{s.expected_jitter_ms} ms", f"{s.rtt_std_ms} ms",
+                      f"{100 * s.expected_loss:.1f}%", f"{100 * s.measured_loss:.1f}%",
+                      "[green]ok[/]" if not s.problems else "[red]off[/]")
+    console.print(table)
+    if verdict.throughput:
+        t = verdict.throughput
+        console.print(f"TCP {t['pair']}: {t.get('mbit', '?')} Mbit/s "
+                      f"(bottleneck configured: {t.get('bottleneck_mbit') or 'none'})", highlight=False)
+    console.print(f"CPU idle during the measurement: {100 * verdict.cpu_idle:.0f}%" +
+                  ("" if verdict.emulator_cpu is None else
+                   f"; link emulator: {100 * verdict.emulator_cpu:.0f}% of a core"))
+    for problem in verdict.problems:
+        console.print(f"[red]- {problem}[/]", highlight=False)
+    console.print("verdict: " + ("[green]ok[/]" if verdict.ok else "[red]degraded[/]"))

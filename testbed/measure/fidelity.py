@@ -1,0 +1,200 @@
+"""Does the emulated network behave as configured? Measure and compare, with numbers.
+
+On sample host pairs: RTT (median of many pings) against the sum of the configured
+one-way delays of the forward and the reverse path (they may differ under policy routing)
+plus the path's own forwarding time, measured first with that path's delays set to zero
+(OVS, the link emulator and the hosts' stacks cost ~0.1 ms per hop here; that is the
+network, not the emulation); RTT spread against the configured jitter; loss against the
+configured loss where there is some; TCP throughput (iperf3) against the bottleneck rate
+where one is set. CPU headroom is sampled during the measurement: a saturated machine
+distorts all of it, so it is part of the verdict. Measuring the base changes link
+properties for a moment, so run the check before an experiment, not during one.
+
+Tolerances: RTT within max(0.3 ms, 2%) of configured + base, plus the spread (std) of the
+base samples (the check cannot be more exact than the path's own noise), plus 0.1 ms per
+link crossing (a delayed frame leaves the userspace emulator ~0.06-0.1 ms after its time,
+measured: timer wake-up and Python, the emulator's budgeted cost per crossing); jitter std within 20% + 0.2 ms; loss within 3 binomial standard deviations;
+throughput at least 70% of the bottleneck (goodput excludes headers, and a 2 s transfer
+includes slow start); CPU idle at least 10%; the link emulator process below 90% of a
+core (it serves every crossing of every path: one core moves ~90,000 frames/s, so a
+100 Mbit/s TCP flow over 7 emulated links already fills it).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .paths import PathSpec, one_way
+
+
+@dataclass
+class Sample:
+    src: str
+    dst: str
+    crossings: int
+    expected_rtt_ms: float  # configured delays + base
+    base_rtt_ms: float  # the same path with zero delay: forwarding time
+    base_std_ms: float
+    median_rtt_ms: Optional[float]
+    expected_jitter_ms: float
+    rtt_std_ms: Optional[float]
+    expected_loss: float
+    measured_loss: float
+    problems: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    samples: List[Sample]
+    throughput: Optional[Dict[str, Any]]
+    cpu_idle: float
+    emulator_cpu: Optional[float]  # share of one core, None on the netem back end
+    problems: List[str]
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"verdict": "ok" if self.ok else "degraded", **asdict(self)}
+
+
+def _process_cpu_seconds(pid: Optional[int]) -> float:
+    if not pid:
+        return 0.0
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _cpu_times() -> Tuple[float, float]:
+    fields = [float(x) for x in open("/proc/stat").readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+
+def expected_rtt(net: Any, tables: Any, props: Any, src: str, dst: str) -> Optional[Tuple[PathSpec, PathSpec]]:
+    there = one_way(net, tables, src, dst, props)
+    back = one_way(net, tables, dst, src, props)
+    return (there, back) if there and back else None
+
+
+def sample_pairs(net: Any, limit: int = 3) -> List[Tuple[str, str]]:
+    """The first host against hosts in other ASes, farthest AS numbers first (varied paths)."""
+    hosts = sorted(net.hosts)
+    src = hosts[0]
+    others = [h for h in hosts if net.hosts[h].asn != net.hosts[src].asn] or hosts[1:]
+    return [(src, dst) for dst in others[-limit:]]
+
+
+def _ping(host: Any, ip: str, count: int, interval: float) -> List[Optional[float]]:
+    out = host.cmd(f"ping -n -c {count} -i {interval} -W 1 {ip}")
+    rtts: Dict[int, float] = {int(m.group(1)): float(m.group(2))
+                              for m in re.finditer(r"icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms", out)}
+    return [rtts.get(i) for i in range(1, count + 1)]
+
+
+def check(underlay: Any, pairs: Optional[List[Tuple[str, str]]] = None, count: int = 100,
+          interval: float = 0.02, throughput: bool = True) -> Verdict:
+    net, tables, props = underlay.net, underlay.routing_state().tables(), underlay.link_props
+    pairs = pairs or sample_pairs(net)
+    emulator_pid = underlay.emulator.pid if underlay.emulator else None
+    idle0, total0 = _cpu_times()
+    emu0, wall0 = _process_cpu_seconds(emulator_pid), time.monotonic()
+    samples = []
+    for src, dst in pairs:
+        expected = expected_rtt(net, tables, props, src, dst)
+        if expected is None:
+            continue
+        there, back = expected
+        # warm-up: ARP and the first packet-ins are not what we measure
+        underlay.host(src).cmd(f"ping -n -c 2 -i 0.2 -W 1 {net.hosts[dst].ip}")
+        base, base_std = _base_rtt(underlay, there.links + back.links, src, dst)
+        rtts = _ping(underlay.host(src), net.hosts[dst].ip, count, interval)
+        got = [r for r in rtts if r is not None]
+        loss_expected = 1 - (1 - there.loss) * (1 - back.loss)
+        sample = Sample(src, dst, len(there.links) + len(back.links),
+                        round(there.delay_ms + back.delay_ms + base, 3), round(base, 3),
+                        round(base_std, 3),
+                        round(statistics.median(got), 3) if got else None,
+                        round(math.hypot(there.jitter_ms, back.jitter_ms), 3),
+                        round(statistics.pstdev(got), 3) if len(got) > 1 else None,
+                        round(loss_expected, 4), round(1 - len(got) / count, 4))
+        _judge(sample, count)
+        samples.append(sample)
+    tput = _throughput(underlay, pairs[0]) if throughput and pairs else None
+    idle1, total1 = _cpu_times()
+    cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
+    emulator_cpu = (_process_cpu_seconds(emulator_pid) - emu0) / max(time.monotonic() - wall0, 1e-9)
+    problems = [f"{s.src} -> {s.dst}: {p}" for s in samples for p in s.problems]
+    if tput and tput.get("problem"):
+        problems.append(tput["problem"])
+    if cpu_idle < 0.10:
+        problems.append(f"CPU idle only {100 * cpu_idle:.0f}% during the measurement: "
+                        "the machine is saturated, timings are not trustworthy")
+    if emulator_pid and tput and tput.get("problem") and emulator_cpu > 0.5:
+        problems.append(f"the link emulator used {100 * emulator_cpu:.0f}% of a core on "
+                        "average, and all of one during the TCP test: it is the bottleneck")
+    if not samples:
+        problems.append("no sample pair is reachable")
+    return Verdict(not problems, samples, tput, round(cpu_idle, 3),
+                   round(emulator_cpu, 3) if emulator_pid else None, problems)
+
+
+def _base_rtt(underlay: Any, links: List[int], src: str, dst: str) -> Tuple[float, float]:
+    """Median and std of the RTT with the path's delays, jitter and loss set to zero."""
+    net = underlay.net
+    saved = {i: underlay.link_props[i] for i in set(links)}
+    for i in saved:
+        link = net.links[i]
+        underlay.set_link_params(link.a, link.b, delay_ms=0, jitter_ms=0, loss_pct=0)
+    try:
+        got = [r for r in _ping(underlay.host(src), net.hosts[dst].ip, 50, 0.01) if r is not None]
+    finally:
+        for i, props in saved.items():
+            link = net.links[i]
+            underlay.set_link_params(link.a, link.b, delay_ms=props.delay_ms,
+                                     jitter_ms=props.jitter_ms, loss_pct=props.loss_pct)
+    return (statistics.median(got), statistics.pstdev(got)) if got else (0.0, 0.0)
+
+
+def _judge(s: Sample, count: int) -> None:
+    if s.median_rtt_ms is None:
+        s.problems.append("no reply at all")
+        return
+    tolerance = max(0.3, 0.02 * s.expected_rtt_ms) + s.base_std_ms + 0.1 * s.crossings
+    if abs(s.median_rtt_ms - s.expected_rtt_ms) > tolerance:
+        s.problems.append(f"median RTT {s.median_rtt_ms} ms, configured {s.expected_rtt_ms} ms "
+                          f"(tolerance {tolerance:.2f} ms)")
+    if s.rtt_std_ms is not None and s.expected_jitter_ms and \
+            abs(s.rtt_std_ms - s.expected_jitter_ms) > 0.2 * s.expected_jitter_ms + 0.2:
+        s.problems.append(f"RTT std {s.rtt_std_ms} ms, configured jitter {s.expected_jitter_ms} ms")
+    sigma = math.sqrt(max(s.expected_loss * (1 - s.expected_loss), 1e-9) / count)
+    if abs(s.measured_loss - s.expected_loss) > 3 * sigma + 1.5 / count:
+        s.problems.append(f"loss {100 * s.measured_loss:.1f}%, configured "
+                          f"{100 * s.expected_loss:.1f}%")
+
+
+def _throughput(underlay: Any, pair: Tuple[str, str], seconds: int = 2) -> Dict[str, Any]:
+    net = underlay.net
+    src, dst = pair
+    server = underlay.host(dst)
+    server.cmd("iperf3 -s -1 -D -p 5299 >/dev/null 2>&1")
+    time.sleep(0.3)
+    out = underlay.host(src).cmd(f"iperf3 -c {net.hosts[dst].ip} -p 5299 -t {seconds} -J")
+    server.cmd("pkill -f 'iperf3 -s -1 -D -p 5299' >/dev/null 2>&1")
+    try:
+        mbit = json.loads(out[out.index("{"):])["end"]["sum_received"]["bits_per_second"] / 1e6
+    except (ValueError, KeyError):
+        return {"pair": f"{src} -> {dst}", "problem": "iperf3 failed: " + out.strip()[-200:]}
+    spec = one_way(net, underlay.routing_state().tables(), src, dst, underlay.link_props)
+    result: Dict[str, Any] = {"pair": f"{src} -> {dst}", "mbit": round(mbit, 1),
+                              "bottleneck_mbit": spec.bottleneck_mbit if spec else None}
+    if spec and spec.bottleneck_mbit and mbit < 0.7 * spec.bottleneck_mbit:
+        result["problem"] = (f"TCP throughput {mbit:.1f} Mbit/s, below 70% of the configured "
+                             f"bottleneck {spec.bottleneck_mbit} Mbit/s")
+    return result

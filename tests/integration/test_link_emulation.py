@@ -1,0 +1,47 @@
+"""Link emulation on a real network: delay, loss and rate as configured, changed at
+runtime, with the fidelity check's verdict. Here (no sch_netem) this is the userspace
+emulator; where the kernel has netem, 'auto' picks netem and the same tests run on it."""
+import pytest
+
+from testbed.measure.fidelity import check
+from testbed.model import load_topology
+from testbed.underlay import capabilities
+from testbed.underlay.emulation import Underlay, UnderlayError
+
+
+@pytest.fixture(scope="module")
+def line(topo_path):
+    with Underlay(load_topology(topo_path("line-3as"))) as underlay:
+        yield underlay
+
+
+def test_fidelity_verdict_is_ok(line):
+    verdict = check(line, count=60)
+    assert verdict.ok, verdict.problems
+    far = next(s for s in verdict.samples if s.dst == "as300.h1")
+    assert far.expected_rtt_ms - far.base_rtt_ms == pytest.approx(64)  # 2 x 32 ms configured
+    assert verdict.throughput["mbit"] >= 70  # 100 Mbit/s bottleneck
+
+
+def test_runtime_delay_change_shows_in_rtt(line):
+    line.set_link_params("as100.r1", "as100.r2", delay_ms=20)  # was 2 ms
+    try:
+        verdict = check(line, pairs=[("as100.h1", "as300.h1")], count=40, throughput=False)
+        sample = verdict.samples[0]
+        assert sample.expected_rtt_ms - sample.base_rtt_ms == pytest.approx(64 + 36)
+        assert verdict.ok, verdict.problems
+    finally:
+        line.set_link_params("as100.r1", "as100.r2", delay_ms=2)
+
+
+def test_unknown_link_or_property_is_a_clear_error(line):
+    with pytest.raises(UnderlayError, match="no link between"):
+        line.set_link_params("as100.h1", "as300.h1", delay_ms=1)
+    with pytest.raises(UnderlayError, match="unknown link properties"):
+        line.set_link_params("as100.r1", "as100.r2", latency=1)
+
+
+@pytest.mark.skipif(capabilities.netem_available(), reason="this kernel has netem")
+def test_asking_for_netem_without_it_is_refused(topo_path):
+    with pytest.raises(UnderlayError, match="no sch_netem"):
+        Underlay(load_topology(topo_path("line-3as")), link_backend="netem").start()
