@@ -119,12 +119,16 @@ class Underlay:
         self.link_backend = self._choose_backend()
         net = self.net
         bridges = sorted(net.routers)
-        interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
-                     [host_intf(net, h) for h in net.hosts]
         if self.link_backend == "userspace":
-            interfaces += [end for link in net.links for end in emulator_ends(link.index)]
+            # deleting the emulator's root-side end of each veth pair removes the pair, so
+            # these names alone reach every interface of the run
+            interfaces = [end for link in net.links for end in emulator_ends(link.index)]
+        else:
+            interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
+                         [host_intf(net, h) for h in net.hosts]
         self._check_names_free(bridges, interfaces)
-        self.state = runstate.RunState(net.name, bridges, interfaces)
+        self.state = runstate.RunState(net.name, bridges, interfaces,
+                                       {"datapath": self.datapath, "links": self.link_backend})
         self.work_dir.mkdir(parents=True, exist_ok=True)
         port = self.controller_port or capabilities.free_port()
         self.controller = ControllerProcess(Path(net.source), port,

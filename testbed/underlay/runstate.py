@@ -17,10 +17,11 @@ STATE_DIR = Path(os.environ.get("TESTBED_STATE_DIR", "/run/testbed"))
 
 
 class RunState:
-    def __init__(self, topology: str, bridges: List[str], interfaces: List[str]):
+    def __init__(self, topology: str, bridges: List[str], interfaces: List[str],
+                 setup: Dict[str, Any]):
         self.path = STATE_DIR / f"{os.getpid()}.json"
         self.data: Dict[str, Any] = {"pid": os.getpid(), "started": time.time(),
-                                     "topology": topology, "bridges": bridges,
+                                     "topology": topology, "setup": setup, "bridges": bridges,
                                      "interfaces": interfaces, "pids": []}
         self._write()
 
