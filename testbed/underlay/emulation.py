@@ -168,9 +168,11 @@ class Underlay:
             self.mn.addHost(name, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
                             defaultRoute=f"via {host.gateway}")
         userspace = self.link_backend == "userspace"
+        if userspace:
+            self._make_emulated_pairs()
         for link in net.links:
             if userspace:
-                cls, params = EmulatedLink, {"emu_index": link.index}
+                cls, params = EmulatedLink, {}
             else:
                 params = tc_params(link.props)
                 cls = TCLink if params else Link
@@ -178,7 +180,8 @@ class Underlay:
                 self.mn.addLink(link.a, link.b, port1=0, port2=link.b_port, cls=cls,
                                 intfName1=host_intf(net, link.a),
                                 intfName2=router_intf(net, link.b, link.b_port),
-                                addr1=net.hosts[link.a].mac, **params)
+                                # emulated pairs get the host's MAC when they are made
+                                addr1=None if userspace else net.hosts[link.a].mac, **params)
             else:
                 self.mn.addLink(link.a, link.b, port1=link.a_port, port2=link.b_port, cls=cls,
                                 intfName1=router_intf(net, link.a, link.a_port),
@@ -221,10 +224,24 @@ class Underlay:
             return "netem" if netem else "userspace"
         return self.link_backend
 
+    def _make_emulated_pairs(self) -> None:
+        """Every emulated link's veth pairs in one `ip -batch` (see linkemu.link)."""
+        from .linkemu.link import batch_commands
+        net, lines = self.net, []
+        for link in net.links:
+            if link.kind == "access":
+                lines += batch_commands(link.index, host_intf(net, link.a), self.mn[link.a].pid,
+                                        router_intf(net, link.b, link.b_port), None,
+                                        net.hosts[link.a].mac)
+            else:
+                lines += batch_commands(link.index, router_intf(net, link.a, link.a_port), None,
+                                        router_intf(net, link.b, link.b_port), None)
+        done = subprocess.run(["ip", "-batch", "-"], input="\n".join(lines) + "\n", text=True,
+                              capture_output=True)
+        if done.returncode:
+            raise UnderlayError(f"creating the links failed: {done.stderr.strip()[:300]}")
+
     def _start_emulator(self) -> None:
-        ends = [end for link in self.net.links for end in emulator_ends(link.index)]
-        subprocess.run(["ip", "-batch", "-"], input="".join(f"link set {e} up\n" for e in ends),
-                       text=True, capture_output=True, check=True)
         specs = [{"id": link.index, "a": emulator_ends(link.index)[0],
                   "b": emulator_ends(link.index)[1], "params": shaper_params(link.props)}
                  for link in self.net.links]
