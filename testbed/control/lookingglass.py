@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from ..model.graphs import hop_counts
 from ..model.network import Network
 from .policy import CLASS_NAMES, ORIGIN, ASRoutes, candidates, why
 
@@ -19,17 +20,6 @@ def as_path_attribute(routes: ASRoutes, path: List[int]) -> List[int]:
     for receiver, sender in zip(path, path[1:]):
         out += [sender] * (1 + g.policies[g.index(sender)].prepend.get(receiver, 0))
     return out
-
-
-def _connected(routes: ASRoutes, x: int, d: int) -> bool:
-    g = routes.graph
-    seen, todo = {x}, [x]
-    while todo:
-        for nxt in g.neighbours(todo.pop()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return d in seen
 
 
 def table(net: Network, routes: ASRoutes, asn: int) -> List[Dict[str, Any]]:
@@ -46,7 +36,7 @@ def table(net: Network, routes: ASRoutes, asn: int) -> List[Dict[str, Any]]:
         path = routes.path(x, d)
         if path is None:
             reason = ("no valley-free path: every path would carry a peer or provider route "
-                      "to another peer or provider" if _connected(routes, x, d)
+                      "to another peer or provider" if d in hop_counts(g.neighbours, x)
                       else "no path at all in the AS graph")
             rows.append({"prefix": prefix, "as_path": None, "next_hop": None,
                          "relationship": None, "local_pref": None, "alternatives": 0,

@@ -13,12 +13,12 @@ from __future__ import annotations
 import heapq
 import ipaddress
 import statistics
-from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Tuple
 
 from ..control.policy import ASGraph, ASRoutes
 from ..control.routes import Table, route_path
+from ..model.graphs import hop_counts
 from ..model.network import Network
 
 
@@ -32,18 +32,6 @@ class PairInflation:
     router_hops_min: int
     latency_policy_ms: Optional[float]
     latency_min_ms: float
-
-
-def _bfs(adj: Dict[object, List[object]], src: object) -> Dict[object, int]:
-    dist = {src: 0}
-    todo = deque([src])
-    while todo:
-        node = todo.popleft()
-        for nxt in adj[node]:
-            if nxt not in dist:
-                dist[nxt] = dist[node] + 1
-                todo.append(nxt)
-    return dist
 
 
 def _dijkstra(adj: Dict[str, List[Tuple[str, float]]], src: str) -> Dict[str, float]:
@@ -71,7 +59,6 @@ def router_address(net: Network, router: str) -> str:
 
 def pairs(net: Network, routes: ASRoutes, tables: Dict[str, Table]) -> List[PairInflation]:
     g: ASGraph = routes.graph
-    as_adj = {i: list(g.neighbours(i)) for i in range(len(g.asns))}
     r_hops: Dict[str, List[str]] = {r: [] for r in net.routers}
     r_delay: Dict[str, List[Tuple[str, float]]] = {r: [] for r in net.routers}
     delay_by_port: Dict[Tuple[str, int], float] = {}
@@ -85,9 +72,9 @@ def pairs(net: Network, routes: ASRoutes, tables: Dict[str, Table]) -> List[Pair
             delay_by_port[(a, port)] = delay
     out = []
     for x, x_asn in enumerate(g.asns):
-        as_min = _bfs(as_adj, x)
+        as_min = hop_counts(g.neighbours, x)
         src = net.ases[x_asn].routers[0]
-        hop_min = _bfs(r_hops, src)
+        hop_min = hop_counts(r_hops.__getitem__, src)
         lat_min = _dijkstra(r_delay, src)
         for d, d_asn in enumerate(g.asns):
             if d == x or d not in as_min:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterator, List, Set, Tuple
 
 from .diagnostics import did_you_mean
+from .graphs import hop_counts
 from .schema import MAX_GLOBAL_NAME, Topology
 
 
@@ -243,13 +244,9 @@ def _ases_connected_inside(topo: Topology) -> Iterator[Problem]:
         for link in autsys.links:
             adjacency[link.a].add(link.b)
             adjacency[link.b].add(link.a)
-        seen, todo = {names[0]}, [names[0]]
-        while todo:
-            for nxt in adjacency[todo.pop()] - seen:
-                seen.add(nxt)
-                todo.append(nxt)
+        seen = hop_counts(adjacency.__getitem__, names[0])
         if len(seen) != len(names):
-            cut = sorted(set(names) - seen)
+            cut = sorted(set(names) - set(seen))
             yield Problem(("ases", i, "links"), f"as{autsys.asn} is split: {', '.join(cut)} "
                                                 f"cannot reach {names[0]} over as{autsys.asn}'s links",
                           "with policy routing an AS forwards over its own links; add links "
@@ -267,14 +264,7 @@ def _connected(topo: Topology) -> Iterator[Problem]:
         adjacency[link.a].add(link.b)
         adjacency[link.b].add(link.a)
     start = sorted(adjacency)[0]
-    seen = {start}
-    todo = [start]
-    while todo:
-        for nxt in adjacency[todo.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    cut = sorted(set(adjacency) - seen)
+    cut = sorted(set(adjacency) - set(hop_counts(adjacency.__getitem__, start)))
     if cut:
         shown = ", ".join(cut[:6]) + (" ..." if len(cut) > 6 else "")
         yield Problem((), f"the network is disconnected: {len(cut)} router(s) cannot reach "
