@@ -10,7 +10,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 from . import __version__
 from .model import InvalidInput, json_schema, load_topology
@@ -178,16 +178,17 @@ def _raise_exit(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def cmd_up(args: argparse.Namespace) -> int:
+def _with_network(args: argparse.Namespace, body: "Callable[[Any], int]") -> int:
+    """Bring args.topology up, run body(underlay) for the exit status, and always tear down
+    (on errors, Ctrl-C, SIGTERM and SIGHUP too)."""
+    from .measure.probes import ProbeError
     from .underlay.controller import ControllerError
     from .underlay.emulation import Underlay, UnderlayError
-    from .underlay.report import console, print_banner, print_reachability
+    from .underlay.report import console, print_banner
     try:
         net = load_topology(args.topology)
     except InvalidInput as exc:
         return _print_invalid(exc)
-    if args.script and not Path(args.script).is_file():
-        return _die(f"no such script file: {args.script}")
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
@@ -206,28 +207,94 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         print_banner(net, underlay.datapath or "?", underlay.link_backend,
                      underlay.timings["routes_installed"])
-        status = EXIT_OK
-        if args.pingall:
-            from .underlay.reachability import ReachabilityError, host_matrix
-            try:
-                matrix = host_matrix(net, underlay.mn)
-            except ReachabilityError as exc:
-                return _die(str(exc))
-            status = EXIT_OK if print_reachability(net, matrix) else EXIT_FAILED
-        elif args.script:
-            _cli(underlay, script=args.script)
-        elif args.hold:
-            console.print("holding the network up; stop with Ctrl-C or SIGTERM")
-            signal.pause()
-        else:
-            _cli(underlay)
-        return status
+        return body(underlay)
+    except (UnderlayError, ProbeError) as exc:
+        return _die(str(exc))
     except KeyboardInterrupt:
         return 130
     finally:
         with console.status("tearing down ..."):
             underlay.stop()
         console.print(f"torn down in {underlay.timings.get('teardown', 0):.1f} s")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .underlay.report import console, print_reachability
+    if args.script and not Path(args.script).is_file():
+        return _die(f"no such script file: {args.script}")
+
+    def body(underlay: Any) -> int:
+        if args.pingall:
+            from .underlay.reachability import host_matrix
+            with console.status("probing all host pairs ..."):
+                matrix = host_matrix(underlay)
+            return EXIT_OK if print_reachability(underlay.net, matrix) else EXIT_FAILED
+        if args.script:
+            _cli(underlay, script=args.script)
+        elif args.hold:
+            console.print("holding the network up; stop with Ctrl-C or SIGTERM")
+            signal.pause()
+        else:
+            _cli(underlay)
+        return EXIT_OK
+    return _with_network(args, body)
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from .underlay import report
+    if args.matrix == bool(args.src):
+        return _die("give either SRC and DST hosts, or --matrix",
+                    "e.g. testbed probe topologies/line-3as.yaml as100.h1 as300.h1 --trace")
+    if args.src and not args.dst:
+        return _die("give the destination host too (SRC DST)")
+
+    def body(underlay: Any) -> int:
+        net = underlay.net
+        for name in (args.src, args.dst):
+            if name and name not in net.hosts:
+                return _die(f"no host '{name}' in {net.name}",
+                            f"hosts: {', '.join(sorted(net.hosts)[:8])} ...")
+        if args.matrix:
+            from .measure.matrix import rtt_matrix, write_csv
+            with report.console.status("probing all host pairs ..."):
+                matrix = rtt_matrix(underlay, kind=args.kind, count=args.count or 1,
+                                    budget=args.rate or 400.0)
+            if args.csv:
+                with open(args.csv, "w", newline="") as out:
+                    write_csv(net, matrix, out)
+                report.console.print(f"{len(matrix)} host pairs written to {args.csv}")
+            report.print_rtt_matrix(net, matrix)
+            return EXIT_OK if all(r.received for r in matrix.values()) else EXIT_FAILED
+        prober = underlay.prober(args.src)
+        dst_ip = net.hosts[args.dst].ip
+        if args.trace:
+            from .measure.pathmap import compare
+            trace = prober.trace(dst_ip, kind=args.kind, port=args.port)
+            comparison = compare(net, underlay.routing_state().tables(), args.src, args.dst,
+                                 trace.hops, trace.reached)
+            if args.json:
+                print(json.dumps({"src": args.src, "dst": args.dst, "agrees": comparison.agrees,
+                                  "hops": [h.__dict__ for h in trace.hops]}))
+            else:
+                report.print_path(comparison)
+            return EXIT_OK if comparison.agrees else EXIT_FAILED
+        stream = prober.start("ping", dst=[dst_ip], kind=args.kind, count=args.count or 10,
+                              rate=args.rate or 10.0, size=args.size, port=args.port,
+                              timeout=args.timeout)
+        rtts = []
+        for msg in stream:
+            if msg["type"] == "probe":
+                rtts.append(msg["rtt_ms"])
+                if args.json:
+                    print(json.dumps(msg), flush=True)
+                else:
+                    report.print_probe(msg)
+        from .measure.probes import PingResult
+        result = PingResult(dst_ip, rtts)
+        if not args.json:
+            report.print_ping_summary(args.src, args.dst, args.kind, result)
+        return EXIT_OK if result.received else EXIT_FAILED
+    return _with_network(args, body)
 
 
 def _cli(underlay: "object", script: Optional[str] = None) -> None:
@@ -237,6 +304,14 @@ def _cli(underlay: "object", script: Optional[str] = None) -> None:
     setLogLevel("output")
     TestbedCLI(underlay, script=script)
     setLogLevel("warning")
+
+
+def _network_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--controller-port", type=int, help="default: a free port")
+    p.add_argument("--datapath", choices=("user", "kernel"), help="default: detected")
+    p.add_argument("--links", choices=("auto", "netem", "userspace"),
+                   help="link emulation back end (default: the topology's emulation.links, "
+                        "auto = netem where the kernel has it, else userspace)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,12 +334,31 @@ def build_parser() -> argparse.ArgumentParser:
                            "(exit 1 if any pair is unreachable)")
     mode.add_argument("--script", metavar="FILE", help="no CLI: run Mininet CLI commands from FILE")
     mode.add_argument("--hold", action="store_true", help="no CLI: stay up until Ctrl-C/SIGTERM")
-    p.add_argument("--controller-port", type=int, help="default: a free port")
-    p.add_argument("--datapath", choices=("user", "kernel"), help="default: detected")
-    p.add_argument("--links", choices=("auto", "netem", "userspace"),
-                   help="link emulation back end (default: the topology's emulation.links, "
-                        "auto = netem where the kernel has it, else userspace)")
+    _network_options(p)
     p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("probe", help="bring a topology up and probe: ping or traceroute "
+                                     "one host pair, or the all-pairs RTT matrix")
+    p.add_argument("topology", metavar="TOPO.yaml")
+    p.add_argument("src", nargs="?", metavar="SRC", help="probing host, e.g. as100.h1")
+    p.add_argument("dst", nargs="?", metavar="DST", help="destination host")
+    p.add_argument("--kind", choices=("icmp", "udp", "tcp"), default="icmp",
+                   help="ICMP echo, UDP to a closed port, or TCP SYN (default icmp)")
+    p.add_argument("--trace", action="store_true",
+                   help="traceroute, shown against the path the controller's tables expect "
+                        "(exit 1 if they differ)")
+    p.add_argument("--matrix", action="store_true",
+                   help="all host pairs: RTT and reachability (exit 1 if a pair is unreachable)")
+    p.add_argument("--count", type=int, help="probes per pair (default 10; matrix 1)")
+    p.add_argument("--rate", type=float,
+                   help="probes per second (default 10; matrix: 400 shared by all hosts)")
+    p.add_argument("--size", type=int, help="IP packet bytes (default 84, as ping)")
+    p.add_argument("--port", type=int, help="UDP/TCP destination port")
+    p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each reply")
+    p.add_argument("--csv", metavar="FILE", help="matrix: also write one row per host pair")
+    p.add_argument("--json", action="store_true", help="JSON lines instead of tables")
+    _network_options(p)
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("lg", help="looking glass: each AS's routes, and why they were chosen")
     p.add_argument("topology", metavar="TOPO.yaml")

@@ -123,10 +123,9 @@ def survey(controller_port: int = 6653) -> List[Capability]:
     caps.append(Capability("mnexec", bool(mnexec), mnexec or "missing (the PyPI mininet has none)",
                            "apt-get install mininet"))
     for tool, package in (("traceroute", "traceroute"), ("ping", "iputils-ping"),
-                          ("fping", "fping"), ("ethtool", "ethtool")):
+                          ("ethtool", "ethtool")):
         path = shutil.which(tool)
-        caps.append(Capability(tool, bool(path), path or "missing", f"apt-get install {package}",
-                               essential=tool != "fping"))
+        caps.append(Capability(tool, bool(path), path or "missing", f"apt-get install {package}"))
     free = port_free(controller_port)
     caps.append(Capability("controller port", free,
                            f"127.0.0.1:{controller_port} is free" if free else

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -76,6 +77,8 @@ class Underlay:
         self.link_backend = link_backend or net.link_backend  # resolved at start
         self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
         self.emulator: Optional[EmulatorProcess] = None
+        self.fleet: Any = None  # measure.probes.ProbeFleet, started by the first prober()
+        self._fleet_lock = threading.Lock()
 
     # --- life cycle ------------------------------------------------------------------
     def __enter__(self) -> "Underlay":
@@ -192,9 +195,13 @@ class Underlay:
         if userspace:
             self._start_emulator()
         for name in net.hosts:
-            # veth TX checksum offload breaks TCP through a userspace OVS (DESIGN.md).
+            # veth TX checksum offload breaks TCP through a userspace OVS (DESIGN.md);
+            # ICMP errors unthrottled (per destination, and the namespace's budget of 1000/s
+            # in bursts of 50), or UDP probes see a fraction of their port-unreachables
             self.mn[name].cmd(f"ethtool -K {host_intf(net, name)} tx off >/dev/null 2>&1; "
-                              "sysctl -qw net.ipv6.conf.all.disable_ipv6=1")
+                              "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+                              "net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 "
+                              "net.ipv4.icmp_msgs_burst=10000 2>/dev/null")
 
     @staticmethod
     def _check_names_free(bridges: List[str], interfaces: List[str]) -> None:
@@ -253,6 +260,9 @@ class Underlay:
     def stop(self, keep_logs: bool = False) -> None:
         """Idempotent; safe after a partial start. keep_logs leaves the controller's log."""
         started = time.monotonic()
+        if self.fleet is not None:
+            self.fleet.stop()
+            self.fleet = None
         if self.controller is not None:
             self.controller.stop()
         if self.state is not None:
@@ -271,6 +281,18 @@ class Underlay:
     # --- access and runtime changes -----------------------------------------------------
     def host(self, name: str) -> Any:
         return self.mn[name]
+
+    def prober(self, host: str) -> Any:
+        """The probe process of a host (measure.probes.Prober), started on first use."""
+        from ..measure.probes import ProbeFleet
+        if host not in self.net.hosts:
+            raise UnderlayError(f"no host '{host}'")
+        with self._fleet_lock:
+            if self.fleet is None:
+                self.fleet = ProbeFleet(self.work_dir)
+                assert self.state is not None
+                self.state.add_pids(self.fleet.pid)
+        return self.fleet.prober(host, self.mn[host].pid)
 
     def routing_state(self) -> RoutingState:
         """The controller's current view (links down now, and as BGP has converged), from

@@ -5,13 +5,17 @@ the first character outside `identchars`, so we add '.' and '-' to them.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional, Tuple
 
 from mininet.cli import CLI
 
+from ..measure.matrix import rtt_matrix, write_csv
+from ..measure.packets import KINDS
+from ..measure.pathmap import compare
+from ..measure.probes import ProbeError
 from ..model.network import Network
 from . import report
-from .reachability import ReachabilityError, host_matrix
+from .reachability import host_matrix
 
 
 class TestbedCLI(CLI):
@@ -25,9 +29,61 @@ class TestbedCLI(CLI):
     def do_reach(self, _line: str) -> None:
         "Measure all-pairs host reachability and print it per AS pair."
         try:
-            report.print_reachability(self.net, host_matrix(self.net, self.mn))
-        except ReachabilityError as exc:
+            report.print_reachability(self.net, host_matrix(self.underlay))
+        except ProbeError as exc:
             report.err_console.print(f"error: {exc}")
+
+    def _pair(self, line: str, usage: str) -> Optional[Tuple[str, str, str]]:
+        parts = line.split()
+        kind = parts[2] if len(parts) > 2 else "icmp"
+        if len(parts) not in (2, 3) or kind not in KINDS or \
+                any(p not in self.net.hosts for p in parts[:2]):
+            report.err_console.print(f"usage: {usage}  (hosts like as100.h1; kind icmp, udp "
+                                     "or tcp)")
+            return None
+        return parts[0], parts[1], kind
+
+    def do_rtt(self, line: str) -> None:
+        "rtt A B [icmp|udp|tcp]: 10 probes from host A to host B; RTT statistics."
+        pair = self._pair(line, "rtt A B [kind]")
+        if pair is None:
+            return
+        src, dst, kind = pair
+        try:
+            result = self.underlay.prober(src).ping(self.net.hosts[dst].ip, kind=kind,
+                                                    count=10, rate=20)
+        except ProbeError as exc:
+            report.err_console.print(f"error: {exc}")
+            return
+        report.print_ping_summary(src, dst, kind, result)
+
+    def do_path(self, line: str) -> None:
+        """path A B [icmp|udp|tcp]: traceroute from host A to host B, next to the path the
+        controller's tables expect, with routers, ASes and per-hop RTTs."""
+        pair = self._pair(line, "path A B [kind]")
+        if pair is None:
+            return
+        src, dst, kind = pair
+        try:
+            trace = self.underlay.prober(src).trace(self.net.hosts[dst].ip, kind=kind)
+        except ProbeError as exc:
+            report.err_console.print(f"error: {exc}")
+            return
+        report.print_path(compare(self.net, self.underlay.routing_state().tables(), src, dst,
+                                  trace.hops, trace.reached))
+
+    def do_matrix(self, line: str) -> None:
+        "matrix [FILE.csv]: all-pairs RTT and reachability; optionally written as CSV."
+        try:
+            matrix = rtt_matrix(self.underlay)
+            if line.strip():
+                with open(line.strip(), "w", newline="") as out:
+                    write_csv(self.net, matrix, out)
+                report.console.print(f"{len(matrix)} host pairs written to {line.strip()}")
+        except (ProbeError, OSError) as exc:
+            report.err_console.print(f"error: {exc}")
+            return
+        report.print_rtt_matrix(self.net, matrix)
 
     def do_lg(self, line: str) -> None:
         "lg [ASN]: looking glass (routes, AS paths, why chosen) of one AS or all, now."

@@ -1,4 +1,5 @@
-"""What a person reads about an underlay: banner, reachability and route tables (rich)."""
+"""What a person reads about an underlay: banner, reachability, route tables, probe
+results and paths (rich)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -26,7 +27,8 @@ def print_banner(net: Network, datapath: str, link_backend: str, seconds: float)
     console.print(table)
     console.print("Run commands on a node: [bold]as100.h1 ping as200.h1[/], "
                   "[bold]as100.h1 traceroute -n as200.h1[/]; [bold]reach[/] all-pairs "
-                  "reachability; [bold]routes ROUTER[/] its table; [bold]help[/] for more. "
+                  "reachability; [bold]rtt A B[/], [bold]path A B[/], [bold]matrix[/] probes; "
+                  "[bold]routes ROUTER[/] its table; [bold]help[/] for more. "
                   "Leave with [bold]exit[/] or Ctrl-D: the network is torn down.")
 
 
@@ -133,3 +135,83 @@ def print_fidelity(name: str, backend: str, verdict: Any) -> None:
     for problem in verdict.problems:
         console.print(f"[red]- {problem}[/]", highlight=False)
     console.print("verdict: " + ("[green]ok[/]" if verdict.ok else "[red]degraded[/]"))
+
+
+def _ms(value: "float | None") -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_probe(msg: Dict[str, Any]) -> None:
+    """One probe, as ping prints it."""
+    if msg["rtt_ms"] is None:
+        console.print(f"seq={msg['seq']} to {msg['dst']}: [red]no answer[/]", highlight=False)
+    else:
+        console.print(f"seq={msg['seq']} {msg['reply']} from {msg['from']}: "
+                      f"rtt={msg['rtt_ms']:.3f} ms", highlight=False)
+
+
+def print_ping_summary(src: str, dst: str, kind: str, result: Any) -> None:
+    stats = result.stats()
+    console.print(f"{src} -> {dst} ({kind}): {result.sent} sent, {result.received} answered, "
+                  f"{100 * result.loss:.1f}% loss; rtt min/median/mean/max/mdev = "
+                  + "/".join(_ms(stats[k]) for k in ("min", "median", "mean", "max", "mdev"))
+                  + " ms", highlight=False)
+
+
+def print_path(cmp: Any) -> None:
+    """Expected (controller's tables) and observed (traceroute) hops side by side."""
+    table = RichTable(title=f"{cmp.src} -> {cmp.dst}: expected by the tables vs traceroute")
+    for col in ("ttl", "expected", "AS", "observed", "address", "AS ", "rtt ms", ""):
+        table.add_column(col)
+    for row in cmp.rows:
+        exp = row.expected
+        table.add_row(str(row.ttl), exp.node if exp else "-", str(exp.asn) if exp else "",
+                      row.node.name if row.node else ("*" if row.addr is None else "?"),
+                      row.addr or "*", str(row.node.asn) if row.node else "",
+                      " ".join(f"{r:.1f}" for r in row.rtt_ms),
+                      "[green]ok[/]" if row.agrees else "[red]differs[/]")
+    console.print(table)
+    observed, expected = cmp.as_path(True), cmp.as_path(False)
+    console.print(f"AS path expected {' '.join(map(str, expected)) or '-'}, observed "
+                  f"{' '.join(map(str, observed)) or '-'}", highlight=False)
+    if cmp.agrees:
+        console.print("[green]the observed path is the expected path[/]")
+    elif not cmp.delivered_expected:
+        console.print("[red]the tables do not deliver this pair[/]")
+    else:
+        console.print(f"[red]{len(cmp.disagreements)} hop(s) differ"
+                      f"{'' if cmp.reached else '; destination not reached'}[/] "
+                      f"(normalised edit distance {cmp.edit_distance():.2f})")
+
+
+def print_rtt_matrix(net: Network, matrix: Dict[Any, Any]) -> None:
+    """Host x host median RTT for small networks; per source AS otherwise."""
+    hosts = sorted({s for s, _ in matrix} | {d for _, d in matrix})
+    if len(hosts) <= 16:
+        table = RichTable(title="median RTT in ms (row: from, column: to, by number; x = no "
+                                "answer)")
+        table.add_column("from")
+        for i in range(len(hosts)):
+            table.add_column(str(i + 1), justify="right")
+        for i, src in enumerate(hosts):
+            cells = []
+            for dst in hosts:
+                result = matrix.get((src, dst))
+                median = result.stats()["median"] if result is not None else None
+                cells.append("" if result is None else
+                             (f"{median:.0f}" if median is not None else "[red]x[/]"))
+            table.add_row(f"{i + 1} {src}", *cells)
+    else:
+        table = RichTable(title="RTT by source AS (all its hosts to every other host)")
+        for col in ("AS", "pairs answered", "median ms", "max ms"):
+            table.add_column(col, justify="right")
+        for asn in sorted({net.hosts[h].asn for h in hosts}):
+            rows = [r for (s, _), r in matrix.items() if net.hosts[s].asn == asn]
+            rtts = sorted(x for r in rows for x in r.answered)
+            table.add_row(str(asn), f"{sum(1 for r in rows if r.received)}/{len(rows)}",
+                          _ms(rtts[len(rtts) // 2] if rtts else None),
+                          _ms(rtts[-1] if rtts else None))
+    console.print(table)
+    answered = sum(1 for r in matrix.values() if r.received)
+    style = "green" if answered == len(matrix) else "red"
+    console.print(f"[{style}]{answered}/{len(matrix)} host pairs answered[/]")

@@ -24,5 +24,5 @@ def test_traceroute_follows_the_policy_path_not_the_shortest(detour):
 
 
 def test_every_pair_with_a_valley_free_path_is_reachable(detour):
-    matrix = host_matrix(detour.net, detour.mn)
+    matrix = host_matrix(detour)
     assert all(matrix.values()), [pair for pair, ok in matrix.items() if not ok]

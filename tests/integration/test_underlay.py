@@ -1,10 +1,14 @@
 """Real networks: Mininet + userspace/kernel OVS + the Ryu router app."""
 import json
+import threading
 import time
 
 import pytest
 
 from testbed.control.routes import forward_path
+from testbed.measure.matrix import rtt_matrix
+from testbed.measure.pathmap import compare
+from testbed.measure.paths import one_way
 from testbed.model import load_topology
 from testbed.underlay.emulation import Underlay
 from testbed.underlay.reachability import host_matrix
@@ -18,7 +22,7 @@ def tiered(topo_path):
 
 
 def test_every_host_reaches_every_other_host(tiered):
-    matrix = host_matrix(tiered.net, tiered.mn)
+    matrix = host_matrix(tiered)
     unreachable = [pair for pair, ok in matrix.items() if not ok]
     assert len(matrix) == 90 and not unreachable
 
@@ -64,3 +68,39 @@ def test_tcp_works_through_userspace_switches(tiered):
     out = client.cmd(f"iperf3 -c {net.hosts['as300.h1'].ip} -p 5201 -t 1 -J")
     result = json.loads(out[out.index("{"):])
     assert result["end"]["sum_received"]["bytes"] > 0
+
+
+@pytest.mark.parametrize("kind", ["icmp", "udp", "tcp"])
+def test_traceroute_equals_the_expected_path_for_every_pair(tiered, kind):
+    net, tables = tiered.net, tiered.routing_state().tables()
+    hosts = sorted(net.hosts)
+    results = {}
+
+    def trace_from(src):
+        prober = tiered.prober(src)
+        for dst in hosts:
+            if dst != src:
+                trace = prober.trace(net.hosts[dst].ip, kind=kind, per_hop=2, rate=500)
+                results[(src, dst)] = compare(net, tables, src, dst, trace.hops, trace.reached)
+
+    threads = [threading.Thread(target=trace_from, args=(s,)) for s in hosts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 90
+    differ = {pair: [(r.ttl, r.expected and r.expected.node, r.addr) for r in c.disagreements]
+              for pair, c in results.items() if not c.agrees}
+    assert not differ
+
+
+def test_matrix_has_every_pair_with_plausible_rtts(tiered):
+    matrix = rtt_matrix(tiered, count=2)
+    assert len(matrix) == 90
+    assert all(r.received == 2 for r in matrix.values())
+    # RTT is at least the configured propagation delay there and back
+    tables = tiered.routing_state().tables()
+    for (src, dst), result in matrix.items():
+        floor = one_way(tiered.net, tables, src, dst).delay_ms + \
+            one_way(tiered.net, tables, dst, src).delay_ms
+        assert result.stats()["min"] >= floor, (src, dst)
