@@ -178,17 +178,15 @@ def _raise_exit(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _with_network(args: argparse.Namespace, body: "Callable[[Any], int]") -> int:
-    """Bring args.topology up, run body(underlay) for the exit status, and always tear down
-    (on errors, Ctrl-C, SIGTERM and SIGHUP too)."""
+def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int]") -> int:
+    """Bring net up, run body(underlay) for the exit status, and always tear down (on
+    errors, Ctrl-C, SIGTERM and SIGHUP too)."""
     from .measure.probes import ProbeError
     from .underlay.controller import ControllerError
     from .underlay.emulation import Underlay, UnderlayError
-    from .underlay.report import console, print_banner
-    try:
-        net = load_topology(args.topology)
-    except InvalidInput as exc:
-        return _print_invalid(exc)
+    from .underlay.report import console, err_console, print_banner
+    if getattr(args, "json", False):
+        console = err_console  # stdout carries only the JSON
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
@@ -206,7 +204,7 @@ def _with_network(args: argparse.Namespace, body: "Callable[[Any], int]") -> int
         return EXIT_FAILED
     try:
         print_banner(net, underlay.datapath or "?", underlay.link_backend,
-                     underlay.timings["routes_installed"])
+                     underlay.timings["routes_installed"], out=console)
         return body(underlay)
     except (UnderlayError, ProbeError) as exc:
         return _die(str(exc))
@@ -220,6 +218,10 @@ def _with_network(args: argparse.Namespace, body: "Callable[[Any], int]") -> int
 
 def cmd_up(args: argparse.Namespace) -> int:
     from .underlay.report import console, print_reachability
+    try:
+        net = load_topology(args.topology)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
     if args.script and not Path(args.script).is_file():
         return _die(f"no such script file: {args.script}")
 
@@ -237,7 +239,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         else:
             _cli(underlay)
         return EXIT_OK
-    return _with_network(args, body)
+    return _with_network(args, net, body)
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -247,13 +249,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
                     "e.g. testbed probe topologies/line-3as.yaml as100.h1 as300.h1 --trace")
     if args.src and not args.dst:
         return _die("give the destination host too (SRC DST)")
+    try:
+        net = load_topology(args.topology)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    for name in (args.src, args.dst):
+        if name and name not in net.hosts:
+            return _die(f"no host '{name}' in {net.name}",
+                        f"hosts: {', '.join(sorted(net.hosts)[:8])}"
+                        + (" ..." if len(net.hosts) > 8 else ""))
 
     def body(underlay: Any) -> int:
-        net = underlay.net
-        for name in (args.src, args.dst):
-            if name and name not in net.hosts:
-                return _die(f"no host '{name}' in {net.name}",
-                            f"hosts: {', '.join(sorted(net.hosts)[:8])} ...")
         if args.matrix:
             from .measure.matrix import rtt_matrix, write_csv
             with report.console.status("probing all host pairs ..."):
@@ -294,7 +300,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if not args.json:
             report.print_ping_summary(args.src, args.dst, args.kind, result)
         return EXIT_OK if result.received else EXIT_FAILED
-    return _with_network(args, body)
+    return _with_network(args, net, body)
 
 
 def _cli(underlay: "object", script: Optional[str] = None) -> None:

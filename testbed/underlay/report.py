@@ -15,7 +15,8 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def print_banner(net: Network, datapath: str, link_backend: str, seconds: float) -> None:
+def print_banner(net: Network, datapath: str, link_backend: str, seconds: float,
+                 out: Console = console) -> None:
     table = RichTable(title=f"{net.name}: {len(net.ases)} ASes, {len(net.routers)} routers, "
                             f"{len(net.hosts)} hosts (up in {seconds:.1f} s, datapath={datapath}, "
                             f"links={link_backend})")
@@ -24,8 +25,8 @@ def print_banner(net: Network, datapath: str, link_backend: str, seconds: float)
     for asn, autsys in sorted(net.ases.items()):
         table.add_row(str(asn), autsys.name, str(autsys.prefix),
                       _names(autsys.routers), _names(autsys.hosts))
-    console.print(table)
-    console.print("Run commands on a node: [bold]as100.h1 ping as200.h1[/], "
+    out.print(table)
+    out.print("Run commands on a node: [bold]as100.h1 ping as200.h1[/], "
                   "[bold]as100.h1 traceroute -n as200.h1[/]; [bold]reach[/] all-pairs "
                   "reachability; [bold]rtt A B[/], [bold]path A B[/], [bold]matrix[/] probes; "
                   "[bold]routes ROUTER[/] its table; [bold]help[/] for more. "

@@ -105,3 +105,25 @@ def test_second_run_with_the_same_names_is_refused_clearly(topo_path):
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         proc.communicate(timeout=60)
+
+
+def test_probe_trace_and_json_through_the_cli(topo_path):
+    cli = [sys.executable, "-m", "testbed.cli", "probe", str(topo_path("line-3as")), "as100.h1",
+           "as300.h1"]
+    out = subprocess.run(cli + ["--trace", "--kind", "udp"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "the observed path is the expected path" in out.stdout
+    assert "AS path expected 100 200 300, observed 100 200 300" in out.stdout
+    out = subprocess.run(cli + ["--count", "3", "--json"], capture_output=True, text=True,
+                         timeout=120)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]  # nothing but JSON
+    assert out.returncode == 0 and len(lines) == 3
+    assert all(m["reply"] == "echo-reply" and m["rtt_ms"] > 60 for m in lines)
+
+
+def test_probe_unknown_host_is_refused_before_bring_up(topo_path):
+    out = subprocess.run([sys.executable, "-m", "testbed.cli", "probe", str(topo_path("line-3as")),
+                          "as100.h1", "as999.h1"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "no host 'as999.h1'" in out.stderr
+    assert "Traceback" not in out.stderr and "bringing up" not in out.stdout
