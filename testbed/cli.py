@@ -36,8 +36,17 @@ def _print_invalid(exc: InvalidInput) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .underlay.report import console
     status = EXIT_OK
+    from .experiment.loader import is_experiment, load_experiment
     for path in args.files:
         try:
+            if is_experiment(path):
+                plan = load_experiment(path)
+                exp = plan.experiment
+                console.print(f"{path}: ok (experiment on {plan.net.name}: {exp.trials} trial(s) "
+                              f"of {exp.duration:g} s, {len(exp.workloads)} workload(s), "
+                              f"{len(exp.overlays)} overlay(s), {len(exp.timeline)} event(s))",
+                              highlight=False)
+                continue
             net = load_topology(path)
         except InvalidInput as exc:
             _print_invalid(exc)
@@ -49,7 +58,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(json_schema(), indent=2))
+    if args.experiment:
+        from .experiment.schema import json_schema as experiment_schema
+        print(json.dumps(experiment_schema(), indent=2))
+    else:
+        print(json.dumps(json_schema(), indent=2))
     return EXIT_OK
 
 
@@ -184,9 +197,10 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
     from .measure.probes import ProbeError
     from .underlay.controller import ControllerError
     from .underlay.emulation import Underlay, UnderlayError
-    from .underlay.report import console, err_console, print_banner
-    if getattr(args, "json", False):
-        console = err_console  # stdout carries only the JSON
+    from .underlay import report
+    # with --json, stdout carries only the JSON
+    console = report.err_console if getattr(args, "json", False) else report.console
+    print_banner = report.print_banner
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
@@ -312,6 +326,61 @@ def _cli(underlay: "object", script: Optional[str] = None) -> None:
     setLogLevel("warning")
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .experiment.loader import load_experiment
+    from .experiment.runner import Runner
+    from .underlay.emulation import Underlay, UnderlayError
+    from .experiment.console import RichRunProgress, print_run_summary
+    from .underlay.report import console
+    try:
+        plan = load_experiment(args.experiment)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    try:
+        Underlay(plan.net).preflight()
+    except UnderlayError as exc:
+        return _die(str(exc))
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    from mininet.log import setLogLevel
+    setLogLevel("warning")
+    runner = Runner(plan, Path(args.out), trials=args.trials, seed=args.seed)
+    run = runner.prepare()
+    console.print(f"run directory: {run.path}", highlight=False)
+    with RichRunProgress(plan.experiment.duration, runner.trials) as progress:
+        runner.progress = progress
+        outcome = runner.execute()
+    print_run_summary(outcome)
+    if outcome.status == "interrupted":
+        return 130
+    failed = outcome.status != "complete" or \
+        not all(e["passed"] for e in outcome.summary.get("expectations", []))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .experiment.results import RunError, finish_run, load_run
+    from .underlay.report import console
+    try:
+        load_run(Path(args.run))
+        finish_run(Path(args.run))
+    except RunError as exc:
+        return _die(str(exc), "a run directory is results/<experiment>/<timestamp>/")
+    console.print(f"wrote {Path(args.run) / 'report.html'} and report.md", highlight=False)
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .experiment.results import RunError, compute_metrics, load_run
+    from .experiment.console import print_comparison
+    try:
+        runs = [load_run(Path(p)) for p in (args.run_a, args.run_b)]
+    except RunError as exc:
+        return _die(str(exc), "a run directory is results/<experiment>/<timestamp>/")
+    print_comparison(runs, [compute_metrics(r) for r in runs])
+    return EXIT_OK
+
+
 def _network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--controller-port", type=int, help="default: a free port")
     p.add_argument("--datapath", choices=("user", "kernel"), help="default: detected")
@@ -325,11 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"testbed {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("validate", help="check topology files; all problems with file:line")
+    p = sub.add_parser("validate", help="check topology and experiment files; all problems "
+                                        "with file:line")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print the topology JSON Schema (for editors)")
+    p.add_argument("--experiment", action="store_true", help="the experiment file's schema")
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("up", help="bring a topology up and open the Mininet CLI")
@@ -365,6 +436,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON lines instead of tables")
     _network_options(p)
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("run", help="run an experiment file: trials, results, plots, report")
+    p.add_argument("experiment", metavar="EXPERIMENT.yaml")
+    p.add_argument("--trials", type=int, help="override the file's trials")
+    p.add_argument("--seed", type=int, help="override the file's seed")
+    p.add_argument("--out", default="results", help="results root (default: results/)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="remake a run's metrics, plots and reports from its files")
+    p.add_argument("run", metavar="RUN_DIR")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compare", help="two runs' metrics side by side")
+    p.add_argument("run_a", metavar="RUN_A")
+    p.add_argument("run_b", metavar="RUN_B")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("lg", help="looking glass: each AS's routes, and why they were chosen")
     p.add_argument("topology", metavar="TOPO.yaml")

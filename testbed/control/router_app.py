@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
 import time
 from typing import Any, Dict, List, Optional, Set
 
@@ -65,6 +66,33 @@ class RouterApp(fw.App):
         self.local_ips: Dict[int, Dict[str, int]] = {
             dpid: {p["ip"]: int(port) for port, p in sw["ports"].items()}
             for dpid, sw in self.switches.items()}
+        # SIGUSR1: the harness rewrote the topology file with a new policy; the handler only
+        # sets a flag (green threads must not be spawned from a signal handler)
+        self.reload_requested = False
+        signal.signal(signal.SIGUSR1, self._request_reload)
+        fw.hub.spawn(self._watch_reload)
+
+    def _request_reload(self, *_: Any) -> None:
+        self.reload_requested = True
+
+    def _watch_reload(self) -> None:
+        while True:
+            fw.hub.sleep(0.02)
+            if self.reload_requested:
+                self.reload_requested = False
+                delay = self.state.net.convergence_delay_ms / 1000.0
+                emit("policy_changed", delay_s=delay)
+                fw.hub.spawn_after(delay, self._apply_policy)
+
+    def _apply_policy(self) -> None:
+        """A policy change spreads like a BGP update: the convergence delay after the
+        change, the new AS-level choice (and IGP routes under it) is installed."""
+        net = load_topology(self.topology_path or "")
+        net.convergence_delay_ms = self.state.net.convergence_delay_ms
+        old = self.state
+        self.state = RoutingState(net, old.down, old.bgp_down)
+        self.state.down_ports = old.down_ports
+        self._reinstall("policy_applied")
 
     # --- connection and installation -------------------------------------------------
     @fw.set_ev_cls(fw.ofp_event.EventOFPSwitchFeatures, fw.CONFIG_DISPATCHER)

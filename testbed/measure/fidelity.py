@@ -62,7 +62,7 @@ class Verdict:
         return {"verdict": "ok" if self.ok else "degraded", **asdict(self)}
 
 
-def _process_cpu_seconds(pid: Optional[int]) -> float:
+def process_cpu_seconds(pid: Optional[int]) -> float:
     if not pid:
         return 0.0
     try:
@@ -72,7 +72,7 @@ def _process_cpu_seconds(pid: Optional[int]) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def _cpu_times() -> Tuple[float, float]:
+def cpu_times() -> Tuple[float, float]:
     fields = [float(x) for x in open("/proc/stat").readline().split()[1:]]
     return fields[3] + fields[4], sum(fields)  # idle + iowait, total
 
@@ -103,8 +103,8 @@ def check(underlay: Any, pairs: Optional[List[Tuple[str, str]]] = None, count: i
     net, tables, props = underlay.net, underlay.routing_state().tables(), underlay.link_props
     pairs = pairs or sample_pairs(net)
     emulator_pid = underlay.emulator.pid if underlay.emulator else None
-    idle0, total0 = _cpu_times()
-    emu0, wall0 = _process_cpu_seconds(emulator_pid), time.monotonic()
+    idle0, total0 = cpu_times()
+    emu0, wall0 = process_cpu_seconds(emulator_pid), time.monotonic()
     samples = []
     for src, dst in pairs:
         expected = expected_rtt(net, tables, props, src, dst)
@@ -127,9 +127,9 @@ def check(underlay: Any, pairs: Optional[List[Tuple[str, str]]] = None, count: i
         _judge(sample, count)
         samples.append(sample)
     tput = _throughput(underlay, pairs[0]) if throughput and pairs else None
-    idle1, total1 = _cpu_times()
+    idle1, total1 = cpu_times()
     cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
-    emulator_cpu = (_process_cpu_seconds(emulator_pid) - emu0) / max(time.monotonic() - wall0, 1e-9)
+    emulator_cpu = (process_cpu_seconds(emulator_pid) - emu0) / max(time.monotonic() - wall0, 1e-9)
     problems = [f"{s.src} -> {s.dst}: {p}" for s in samples for p in s.problems]
     if tput and tput.get("problem"):
         problems.append(tput["problem"])

@@ -123,7 +123,7 @@ def parse(data: bytes) -> Optional[Reply]:
     """An IP packet received on a raw socket -> the Reply it is, or None if no probe's."""
     try:
         ihl = (data[0] & 0x0F) * 4
-        proto, src, dst = data[9], socket.inet_ntoa(data[12:16]), socket.inet_ntoa(data[16:20])
+        proto, src = data[9], socket.inet_ntoa(data[12:16])
         if proto == 1:
             icmp_type, code = data[ihl], data[ihl + 1]
             if icmp_type == 0:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import typing
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import pydantic
+import yaml
 
 from .addressing import PlanError, resolve
 from .checks import Problem, check_topology
@@ -21,17 +22,20 @@ from .yamlpos import Positions, load_with_positions, position_of
 EXAMPLE_HINT = "see topologies/line-3as.yaml for a small complete example"
 
 
+def read_input(path: "str | Path", where_bundled: str) -> str:
+    """A user's input file as text, or InvalidInput saying why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput([Diagnostic(str(path), 0, 0, "", "no such file",
+                                       f"{where_bundled} has the bundled ones")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput([Diagnostic(str(path), 0, 0, "", f"cannot read the file: {exc}")]) from None
+
+
 def load_topology(path: "str | Path") -> Network:
     """Read, validate and resolve one topology file."""
-    filename = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput([Diagnostic(filename, 0, 0, "", "no such file",
-                                       "topologies/ has the bundled topologies")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput([Diagnostic(filename, 0, 0, "", f"cannot read the file: {exc}")]) from None
-    return parse_topology(text, filename)
+    return parse_topology(read_input(path, "topologies/"), str(path))
 
 
 def parse_topology(text: str, filename: str = "<string>") -> Network:
@@ -42,22 +46,32 @@ def parse_topology(text: str, filename: str = "<string>") -> Network:
         line, col = positions.get((), (1, 1))
         raise InvalidInput([Diagnostic(filename, line, col, "",
                                        f"the file must be a mapping with 'name' and 'ases', "
-                                       f"not a {_kind(data)}", EXAMPLE_HINT)])
+                                       f"not a {kind_of(data)}", EXAMPLE_HINT)])
     try:
         topo = Topology.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise InvalidInput(_from_pydantic(exc, data, positions, filename)) from None
+        raise InvalidInput(pydantic_diagnostics(exc, data, positions, filename, Topology)) from None
     problems = check_topology(topo)
     if not problems:
         try:
             return resolve(topo, filename)
         except PlanError as exc:
             problems = exc.problems
-    raise InvalidInput(_from_problems(problems, positions, filename))
+    raise InvalidInput(problem_diagnostics(problems, positions, filename))
 
 
-def _from_problems(problems: Sequence[Problem], positions: Positions,
-                   filename: str) -> List[Diagnostic]:
+def replace_policy(text: str, asn: int, policy: Dict[str, Any]) -> str:
+    """Topology YAML text with one AS's `policy` replaced (a runtime policy change)."""
+    data = yaml.safe_load(text)
+    for autsys in data.get("ases", []):
+        if autsys.get("asn") == asn:
+            autsys["policy"] = policy
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def problem_diagnostics(problems: Sequence[Problem], positions: Positions,
+                        filename: str) -> List[Diagnostic]:
+    """Whole-file rule violations, positioned."""
     out = []
     for problem in problems:
         line, col = position_of(positions, tuple(problem.path))
@@ -66,13 +80,15 @@ def _from_problems(problems: Sequence[Problem], positions: Positions,
     return sorted(out, key=lambda d: (d.line, d.col))
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number",
             bool: "boolean"}.get(type(value), type(value).__name__)
 
 
-def _from_pydantic(exc: pydantic.ValidationError, data: Any, positions: Positions,
-                   filename: str) -> List[Diagnostic]:
+def pydantic_diagnostics(exc: pydantic.ValidationError, data: Any, positions: Positions,
+                         filename: str, root: Any) -> List[Diagnostic]:
+    """Schema errors of a document validated against the pydantic model `root`, positioned,
+    with "did you mean" for unknown keys (shared by topology and experiment files)."""
     out = []
     seen = set()
     for error in exc.errors(include_url=False):
@@ -82,7 +98,7 @@ def _from_pydantic(exc: pydantic.ValidationError, data: Any, positions: Position
         hint = ""
         if kind == "extra_forbidden":
             key = path[-1]
-            allowed = _fields_at(path[:-1])
+            allowed = _fields_at(path[:-1], root)
             message = f"unknown key '{key}'"
             hint = did_you_mean(str(key), allowed) or \
                 (f"allowed here: {', '.join(sorted(allowed))}" if allowed else "")
@@ -93,7 +109,7 @@ def _from_pydantic(exc: pydantic.ValidationError, data: Any, positions: Position
             elif message.startswith("Value error, "):
                 message = message[len("Value error, "):]
             elif kind in ("model_type", "dict_type"):
-                message = f"expected a mapping of keys, not a {_kind(error.get('input'))}"
+                message = f"expected a mapping of keys, not a {kind_of(error.get('input'))}"
             line, col = position_of(positions, path)
         key = (line, col, message)
         if key in seen:
@@ -120,9 +136,9 @@ def _data_path(loc: Tuple[Any, ...], data: Any, kind: str) -> Tuple[Any, ...]:
     return tuple(path)
 
 
-def _fields_at(path: Tuple[Any, ...]) -> List[str]:
+def _fields_at(path: Tuple[Any, ...], root: Any) -> List[str]:
     """Names of the keys the schema allows at `path` (for "did you mean")."""
-    model: Any = Topology
+    model: Any = root
     for step in path:
         if isinstance(step, int):
             continue

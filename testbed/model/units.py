@@ -1,7 +1,8 @@
 """Units users write in YAML: durations, rates, percentages.
 
-Internally one unit per quantity: milliseconds, Mbit/s, percent. A bare number is read in
-that unit, so `delay: 5` and `delay: 5ms` mean the same.
+Internally one unit per quantity: milliseconds, Mbit/s, percent — and seconds for the
+times of an experiment (its duration, when things happen). A bare number is read in that
+unit, so `delay: 5` and `delay: 5ms` mean the same, as do `at: 10` and `at: 10s`.
 """
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def parse_ms(value: Union[str, int, float]) -> float:
     if number < 0:
         raise ValueError("a duration cannot be negative")
     return number * _TO_MS[unit]
+
+
+def parse_seconds(value: Union[str, int, float]) -> float:
+    """'10s' -> 10.0, '500ms' -> 0.5, 3 -> 3.0 (seconds)."""
+    number, unit = _number(value, _DURATION, "a time", "'10s', '1.5s' or '500ms'")
+    if number < 0:
+        raise ValueError("a time cannot be negative")
+    return number * _TO_MS[unit] / 1000.0 if unit else number
 
 
 def parse_mbit(value: Union[str, int, float]) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -79,6 +80,7 @@ class Underlay:
         self.emulator: Optional[EmulatorProcess] = None
         self.fleet: Any = None  # measure.probes.ProbeFleet, started by the first prober()
         self._fleet_lock = threading.Lock()
+        self._policy_nets: List[Network] = []  # set_policy's networks, in order
 
     # --- life cycle ------------------------------------------------------------------
     def __enter__(self) -> "Underlay":
@@ -134,7 +136,10 @@ class Underlay:
                                        {"datapath": self.datapath, "links": self.link_backend})
         self.work_dir.mkdir(parents=True, exist_ok=True)
         port = self.controller_port or capabilities.free_port()
-        self.controller = ControllerProcess(Path(net.source), port,
+        # the controller loads a copy: a policy change rewrites it, never the user's file
+        self.topology_file = self.work_dir / "topology.yaml"
+        shutil.copyfile(net.source, self.topology_file)
+        self.controller = ControllerProcess(self.topology_file, port,
                                             self.work_dir / "controller.log",
                                             self.convergence_delay_ms)
         self.state.add_pids(self.controller.pid)
@@ -294,9 +299,27 @@ class Underlay:
                 self.state.add_pids(self.fleet.pid)
         return self.fleet.prober(host, self.mn[host].pid)
 
+    def set_policy(self, asn: int, policy: Dict[str, Any]) -> None:
+        """Replace AS `asn`'s routing policy while the network runs; the controller applies
+        it the convergence delay later (event `policy_applied`), like a BGP update."""
+        from ..model.loader import parse_topology, replace_policy
+        assert self.controller is not None
+        text = replace_policy(self.topology_file.read_text(), asn, policy)
+        new_net = parse_topology(text, self.net.source)  # InvalidInput if it is not valid
+        tmp = self.topology_file.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.topology_file)
+        self._policy_nets.append(new_net)
+        os.kill(self.controller.pid, signal.SIGUSR1)
+
     def routing_state(self) -> RoutingState:
-        """The controller's current view (links down now, and as BGP has converged), from
-        the last event it reported; the tables and looking glass of the moment."""
+        """The controller's current view (links down now, and as BGP has converged, under
+        the policies it has applied), from the last events it reported; the tables and
+        looking glass of the moment."""
+        events = self.controller.events if self.controller else []
+        applied = sum(1 for e in events if e.get("event") == "policy_applied")
+        if applied and self._policy_nets:
+            self.net = self._policy_nets[min(applied, len(self._policy_nets)) - 1]
         state = RoutingState(self.net)
         for event in reversed(self.controller.events if self.controller else []):
             if "bgp_down" in event:

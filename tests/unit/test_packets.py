@@ -1,6 +1,6 @@
 """Probe packets: stamping, checksums, and matching every kind of reply to its probe."""
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet import ICMP, IP, TCP
 from scapy.packet import Raw
 
 from testbed.measure import packets

@@ -1,0 +1,1 @@
+"""The echo overlay: the smallest agent that honours the contract (README.md)."""

@@ -1,0 +1,91 @@
+"""Overlay deployments: agent processes in host namespaces, started and stopped by the
+contract in overlays/README.md.
+
+Each agent runs `python -m <module> --config <file>` in its host (Mininet's popen, i.e.
+mnexec into the host's namespace, detached in its own session), with the repository on
+PYTHONPATH. Its config file says who it is, who its peers are, its parameters, where to
+write its JSON lines, its seed and T=0. Stopping sends SIGTERM and waits 2 s (the
+contract); an agent still alive then is killed and the breach is logged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+from ..model.network import Network
+from .schema import Overlay
+
+STOP_GRACE_S = 2.0
+REPO = Path(__file__).resolve().parents[2]
+
+
+def members(overlay: Overlay, net: Network) -> List[str]:
+    return sorted(net.hosts) if overlay.hosts == "all" else list(overlay.hosts)
+
+
+def host_record(net: Network, name: str) -> Dict[str, Any]:
+    host = net.hosts[name]
+    return {"name": name, "ip": host.ip, "asn": host.asn}
+
+
+class Deployment:
+    """One overlay's agents in one trial."""
+
+    def __init__(self, overlay: Overlay, net: Network, directory: Path, seed: str, t0: float):
+        self.overlay, self.net, self.dir = overlay, net, directory
+        self.seed, self.t0 = seed, t0
+        self.procs: Dict[str, subprocess.Popen] = {}
+
+    @property
+    def running(self) -> bool:
+        return bool(self.procs)
+
+    def start(self, host_of: Callable[[str], Any], on_pid: Callable[[int], None]) -> List[int]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        names = members(self.overlay, self.net)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]), "PYTHONUNBUFFERED": "1"}
+        for name in names:
+            config = {"overlay": self.overlay.name, "host": host_record(self.net, name),
+                      "peers": [host_record(self.net, p) for p in names if p != name],
+                      "params": self.overlay.params, "output": str(self.dir / f"{name}.jsonl"),
+                      "seed": f"{self.seed}:{name}", "t0": self.t0}
+            config_path = self.dir / f"{name}.config.json"
+            config_path.write_text(json.dumps(config, indent=2))
+            log = open(self.dir / f"{name}.log", "ab")
+            self.procs[name] = host_of(name).popen(
+                [sys.executable, "-m", self.overlay.module, "--config", str(config_path)],
+                stdout=log, stderr=log, env=env, cwd=str(REPO))
+            log.close()
+            on_pid(self.procs[name].pid)
+        return [p.pid for p in self.procs.values()]
+
+    def exited_early(self) -> Dict[str, int]:
+        """Agents that have exited while they should run: host -> exit code."""
+        return {h: p.returncode for h, p in self.procs.items() if p.poll() is not None}
+
+    def stop(self) -> Dict[str, Any]:
+        """SIGTERM all, wait up to 2 s; returns {slowest_s, killed: [hosts]}."""
+        started = time.monotonic()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    proc.send_signal(signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        killed = []
+        for host, proc in self.procs.items():
+            try:
+                proc.wait(max(0.0, STOP_GRACE_S - (time.monotonic() - started)))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                killed.append(host)
+        self.procs.clear()
+        return {"took_s": round(time.monotonic() - started, 3), "killed": killed}

@@ -1,0 +1,110 @@
+"""Metrics from measurements, per trial and across trials. Pure: records in, numbers out.
+
+A ping workload's records are its probes: {"pair": "a>b", "t": seconds after T=0 when
+sent, "rtt_ms": float or None}. Per trial and workload (all its pairs together):
+
+- sent, received; loss = 1 - received / sent; delivery = received / sent;
+- rtt_min_ms, rtt_median_ms, rtt_mean_ms, rtt_p95_ms, rtt_max_ms over answered probes
+  (p95 by the nearest-rank method);
+- outage_s: the longest time a pair went unanswered: from the first lost probe of a run
+  of losses to the first answered probe after it (or to the last probe sent, if none
+  came back) — what an application sees as its outage; 0 if nothing was lost.
+
+An overlay's records are what its agents reported: {"metric": name, "value": number};
+per name: `<name>` = the mean, `<name>.count` = how many.
+
+Across trials every metric gets mean, standard deviation and a 95% confidence interval
+for the mean: mean ± t(0.975, n-1) · s / sqrt(n) (Student's t; no interval for n = 1).
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from typing import Any, Dict, Iterable, List, Optional
+
+# two-sided 95% Student t critical values by degrees of freedom (1..30); normal beyond
+_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t95(df: int) -> float:
+    return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
+
+
+def percentile(values: List[float], q: float) -> float:
+    """Nearest-rank percentile of sorted-able values (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def outage_s(probes: List[Dict[str, Any]]) -> float:
+    """Longest unanswered stretch of one pair's probes (ordered by send time)."""
+    longest, lost_since = 0.0, None
+    for p in sorted(probes, key=lambda p: p["t"]):
+        if p["rtt_ms"] is None:
+            if lost_since is None:
+                lost_since = p["t"]
+        elif lost_since is not None:
+            longest = max(longest, p["t"] - lost_since)
+            lost_since = None
+    if lost_since is not None and probes:
+        longest = max(longest, max(p["t"] for p in probes) - lost_since)
+    return longest
+
+
+def ping_metrics(records: Iterable[Dict[str, Any]]) -> Dict[str, Optional[float]]:
+    by_pair: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        by_pair[r["pair"]].append(r)
+    probes = [p for ps in by_pair.values() for p in ps]
+    rtts = [p["rtt_ms"] for p in probes if p["rtt_ms"] is not None]
+    sent, received = len(probes), len(rtts)
+    out: Dict[str, Optional[float]] = {"sent": sent, "received": received,
+                                       "loss": 1 - received / sent if sent else None,
+                                       "delivery": received / sent if sent else None}
+    out.update({"rtt_min_ms": min(rtts) if rtts else None,
+                "rtt_median_ms": statistics.median(rtts) if rtts else None,
+                "rtt_mean_ms": statistics.fmean(rtts) if rtts else None,
+                "rtt_p95_ms": percentile(rtts, 95) if rtts else None,
+                "rtt_max_ms": max(rtts) if rtts else None,
+                "outage_s": max((outage_s(ps) for ps in by_pair.values()), default=None)})
+    return out
+
+
+def overlay_metrics(records: Iterable[Dict[str, Any]]) -> Dict[str, Optional[float]]:
+    values: Dict[str, List[float]] = defaultdict(list)
+    for r in records:
+        if isinstance(r.get("metric"), str) and isinstance(r.get("value"), (int, float)):
+            values[r["metric"]].append(float(r["value"]))
+    out: Dict[str, Optional[float]] = {}
+    for name, vs in sorted(values.items()):
+        out[name] = statistics.fmean(vs)
+        out[f"{name}.count"] = len(vs)
+    return out
+
+
+def across_trials(per_trial: List[Dict[str, Optional[float]]]) -> Dict[str, Dict[str, Any]]:
+    """metric -> {mean, std, ci95 (half-width), n, values} over the trials that have it."""
+    names = sorted({k for t in per_trial for k in t})
+    out = {}
+    for name in names:
+        values = [t[name] for t in per_trial if t.get(name) is not None]
+        n = len(values)
+        mean = statistics.fmean(values) if values else None
+        std = statistics.stdev(values) if n > 1 else None
+        ci = t95(n - 1) * std / math.sqrt(n) if std is not None else None
+        out[name] = {"mean": mean, "std": std, "ci95": ci, "n": n, "values": values}
+    return out
+
+
+OPS = {"<": lambda a, b, tol: a < b + tol, "<=": lambda a, b, tol: a <= b + tol,
+       ">": lambda a, b, tol: a > b - tol, ">=": lambda a, b, tol: a >= b - tol,
+       "==": lambda a, b, tol: abs(a - b) <= tol, "!=": lambda a, b, tol: abs(a - b) > tol}
+
+
+def check_expectation(value: Optional[float], op: str, target: float, tolerance: float) -> bool:
+    """Whether `value op target` holds, the tolerance counted in the value's favour."""
+    return value is not None and OPS[op](value, target, tolerance)

@@ -1,0 +1,122 @@
+"""Plots of a run (matplotlib, headless): what happened over time, with the timeline's
+actions marked, and how the measurements are distributed.
+
+- `rtt.png`: RTT of every probe over time, one panel per workload, all trials (lost probes
+  as red marks at the bottom);
+- `delivery.png`: share of probes answered per 1 s bin, workloads and overlays reporting
+  `delivered`, trial 1 — an outage is a dip;
+- `rtt_cdf.png`: CDF of RTT per workload, all trials pooled.
+Vertical lines mark the timeline's actions (link, node, policy changes) of trial 1.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+MARKED = ("link_down", "link_up", "set_link", "node_fail", "node_recover", "policy")
+
+
+def _markers(run: Any) -> List[Tuple[float, str]]:
+    first = run.trials[0] if run.trials else 1
+    return [(e["actual"], f"{e['action']} {e['target']}") for e in run.events
+            if e.get("type") == "action" and e.get("trial") == first and e["action"] in MARKED]
+
+
+def _mark(ax: Any, markers: List[Tuple[float, str]]) -> None:
+    for i, (t, label) in enumerate(markers):
+        ax.axvline(t, color="tab:red", linestyle="--", linewidth=1)
+        ax.annotate(label, (t, 1), xycoords=("data", "axes fraction"), rotation=90,
+                    fontsize=7, va="top", ha="right", color="tab:red")
+
+
+def make_all(run: Any, folder: Path) -> List[Path]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = run.config
+    workloads = [w["name"] for w in cfg.get("workloads", [])]
+    duration = float(cfg.get("duration", 0))
+    markers = _markers(run)
+    made: List[Path] = []
+
+    if workloads:
+        fig, axes = plt.subplots(len(workloads), 1, figsize=(9, 2.6 * len(workloads)),
+                                 sharex=True, squeeze=False)
+        for ax, name in zip(axes[:, 0], workloads):
+            for trial in run.trials:
+                probes = run.probes(trial, name)
+                ok = [(p["t"], p["rtt_ms"]) for p in probes if p["rtt_ms"] is not None]
+                lost = [p["t"] for p in probes if p["rtt_ms"] is None]
+                if ok:
+                    ax.plot(*zip(*ok), ".", markersize=2, label=f"trial {trial}", alpha=0.7)
+                if lost:
+                    ax.plot(lost, [0] * len(lost), "|", color="tab:red", markersize=8)
+            ax.set_ylabel("RTT (ms)")
+            ax.set_title(name, fontsize=9, loc="left")
+            ax.set_ylim(bottom=0)
+            _mark(ax, markers)
+        axes[-1, 0].set_xlabel("time since T=0 (s)")
+        axes[-1, 0].set_xlim(0, duration or None)
+        fig.tight_layout()
+        made.append(_save(fig, folder / "rtt.png"))
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name in workloads:
+            rtts = sorted(p["rtt_ms"] for t in run.trials for p in run.probes(t, name)
+                          if p["rtt_ms"] is not None)
+            if rtts:
+                ax.plot(rtts, [(i + 1) / len(rtts) for i in range(len(rtts))], label=name)
+        ax.set_xlabel("RTT (ms)")
+        ax.set_ylabel("fraction of probes")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        made.append(_save(fig, folder / "rtt_cdf.png"))
+
+    series = _delivery_series(run, workloads)
+    if series:
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        for name, points in series.items():
+            ax.step(*zip(*points), where="post", label=name)
+        ax.set_xlabel("time since T=0 (s)")
+        ax.set_ylabel("delivered (1 s bins)")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_xlim(0, duration or None)
+        _mark(ax, markers)
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        made.append(_save(fig, folder / "delivery.png"))
+    return made
+
+
+def _delivery_series(run: Any, workloads: List[str]) -> Dict[str, List[Tuple[float, float]]]:
+    if not run.trials:
+        return {}
+    trial = run.trials[0]
+    t0 = next((e["t0_wall"] for e in run.events
+               if e.get("type") == "trial_started" and e.get("trial") == trial), None)
+    bins: Dict[str, Dict[int, List[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for name in workloads:
+        for p in run.probes(trial, name):
+            cell = bins[name][int(p["t"])]
+            cell[0] += p["rtt_ms"] is not None
+            cell[1] += 1
+    for o in run.config.get("overlays", []):
+        for r in run.overlay_records(trial, o["name"]):
+            if r.get("metric") == "delivered" and t0 is not None:
+                cell = bins[o["name"]][int(r["t"] - t0)]
+                cell[0] += int(r["value"])
+                cell[1] += 1
+    return {name: [(float(s), ok / n) for s, (ok, n) in sorted(b.items()) if n]
+            for name, b in bins.items()}
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,113 @@
+"""A run directory read back: measurements -> metrics.json, expectations, plots, reports.
+Used at the end of `testbed run` and by `testbed report RUN` (which remakes all of it from
+the files alone, e.g. after a kill -9) and `testbed compare`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from . import derive
+from .rundir import read_jsonl
+
+SELECT = {"rtt": ("rtt_min_ms", "rtt_median_ms", "rtt_mean_ms", "rtt_p95_ms", "rtt_max_ms"),
+          "loss": ("sent", "received", "loss"), "outage": ("outage_s",),
+          "delivery": ("delivery",)}
+
+
+class RunError(Exception):
+    """Not a run directory (or not readable as one)."""
+
+
+@dataclass
+class Run:
+    path: Path
+    manifest: Dict[str, Any]
+    events: List[Dict[str, Any]]
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        return self.manifest.get("configuration", {})
+
+    @property
+    def trials(self) -> List[int]:
+        return sorted({e["trial"] for e in self.events if e.get("type") == "trial_started"})
+
+    def probes(self, trial: int, workload: str) -> List[Dict[str, Any]]:
+        return read_jsonl(self.path / "measurements" / f"trial-{trial}" / f"{workload}.jsonl")
+
+    def overlay_records(self, trial: int, overlay: str) -> List[Dict[str, Any]]:
+        folder = self.path / "overlays" / f"trial-{trial}" / overlay
+        return [r for f in sorted(folder.glob("*.jsonl")) for r in read_jsonl(f)]
+
+
+def load_run(path: Path) -> Run:
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise RunError(f"{path} is not a run directory (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError as exc:
+        raise RunError(f"{manifest_path} is not valid JSON: {exc}") from None
+    return Run(path, manifest, read_jsonl(path / "events.jsonl"))
+
+
+def compute_metrics(run: Run) -> Dict[str, Any]:
+    cfg = run.config
+    wanted = set(cfg.get("metrics", list(SELECT) + ["overlay"]))
+    keep = {m for group in wanted if group in SELECT for m in SELECT[group]}
+    per_trial: Dict[str, Dict[str, Optional[float]]] = {}
+    for trial in run.trials:
+        flat: Dict[str, Optional[float]] = {}
+        for w in cfg.get("workloads", []):
+            for name, value in derive.ping_metrics(run.probes(trial, w["name"])).items():
+                if name in keep:
+                    flat[f"{w['name']}.{name}"] = value
+        if "overlay" in wanted:
+            for o in cfg.get("overlays", []):
+                for name, value in derive.overlay_metrics(run.overlay_records(trial, o["name"])).items():
+                    flat[f"{o['name']}.{name}"] = value
+        per_trial[str(trial)] = flat
+    across = derive.across_trials(list(per_trial.values()))
+    expectations = []
+    for e in cfg.get("expect", []):
+        value = across.get(e["metric"], {}).get("mean")
+        expectations.append({**e, "measured": value,
+                             "passed": derive.check_expectation(value, e["op"], e["value"],
+                                                                e["tolerance"])})
+    late = sorted(e["late_ms"] for e in run.events if e.get("type") == "action")
+    timeline = {"actions": len(late)}
+    if late:
+        timeline.update({"late_ms_p50": derive.percentile(late, 50),
+                         "late_ms_p99": derive.percentile(late, 99), "late_ms_max": late[-1]})
+    fidelity = [{k: e[k] for k in ("trial", "cpu_idle", "emulator_cpu", "verdict")}
+                for e in run.events if e.get("type") == "trial_fidelity"]
+    return {"per_trial": per_trial, "across_trials": across, "expectations": expectations,
+            "timeline": timeline, "fidelity": fidelity}
+
+
+def finish_run(path: Path, status: Optional[str] = None, progress: Any = None) -> Dict[str, Any]:
+    """metrics.json, plots and reports for the run at `path`; returns metrics.json's data."""
+    from . import plots, report
+    run = load_run(path)
+    if status is not None:
+        run.manifest["status"] = status
+        run.manifest["complete"] = status == "complete"
+    metrics = compute_metrics(run)
+    fidelity = metrics["fidelity"]
+    verdict = "ok" if fidelity and all(f["verdict"] == "ok" for f in fidelity) else \
+        ("degraded" if fidelity else "unknown")
+    run.manifest["fidelity"] = metrics["fidelity_verdict"] = verdict
+    (path / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    manifest_path = path / "manifest.json"
+    if status is None:  # `testbed report`: record the verdict without touching the status
+        data = json.loads(manifest_path.read_text())
+        data["fidelity"] = verdict
+        manifest_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    if progress is not None:
+        progress.phase(0, 0, "plotting and writing the report")
+    images = plots.make_all(run, path / "plots")
+    report.write(run, metrics, images)
+    return metrics

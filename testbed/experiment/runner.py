@@ -1,0 +1,275 @@
+"""`testbed run`: one experiment file -> one run directory.
+
+Per trial: bring the underlay up (start() returns once the controller has installed every
+route: T=0 is "routing converged"), start the probers the workloads need, then play the
+schedule — each action at T0 + planned, its actual time and duration logged — until the
+duration, stop what runs, copy the controller's events of the trial, tear down. After the
+trials: metrics, expectations, plots, report. Measurements are flushed as they arrive,
+and the manifest says `complete: false` until the very end, so Ctrl-C, SIGTERM or a crash
+leaves a readable partial run (metrics and report are still made from what is there,
+except after kill -9, where `testbed report RUN` makes them later).
+
+Scheduling: the loop sleeps until the next action's time in steps of at most 0.1 s (so
+progress and Ctrl-C stay responsive) and never sleeps past it; an action runs to
+completion before the next starts, so a slow action delays those behind it (visible as
+`late_ms` in events.jsonl).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from ..measure import fidelity
+from ..model import parse_topology
+from ..underlay.emulation import Underlay
+from .agents import Deployment
+from .loader import Plan
+from .rundir import RunDir, versions
+from .timeline import Action, Schedule, schedule
+from .workloads import PingWorkload
+
+CPU_IDLE_MIN = 0.10
+EMULATOR_CPU_MAX = 0.90
+
+
+@dataclass
+class RunOutcome:
+    run: Path
+    status: str  # complete | interrupted | failed
+    error: Optional[str] = None
+    summary: Dict[str, Any] = field(default_factory=dict)
+
+
+class Progress:
+    """What the runner tells a person; the CLI gives a rich one, tests a silent one."""
+
+    def phase(self, trial: int, trials: int, text: str) -> None: ...
+
+    def tick(self, trial: int, trials: int, elapsed: float, duration: float) -> None: ...
+
+
+class Trial:
+    """One trial's live objects, so that anything may be stopped from anywhere."""
+
+    def __init__(self, plan: Plan, run: RunDir, index: int, sched: Schedule, topo_path: Path):
+        self.plan, self.run, self.index, self.sched = plan, run, index, sched
+        self.net = parse_topology(plan.topology_text, str(topo_path))
+        self.underlay = Underlay(self.net)
+        self.workloads: Dict[str, PingWorkload] = {}
+        self.stopped_loads: List[PingWorkload] = []  # still draining probes in flight
+        self.deployments: Dict[str, Deployment] = {}
+        self.t0 = 0.0
+        self.t0_ns = 0
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    # --- actions ------------------------------------------------------------------------
+    def execute(self, action: Action) -> Dict[str, Any]:
+        """Carry out one action; returns extra fields for its event."""
+        u, p = self.underlay, action.params
+        if action.action in ("link_down", "link_up"):
+            u.set_link(p["link"][0], p["link"][1], action.action == "link_up")
+        elif action.action == "set_link":
+            fields = {"delay": "delay_ms", "jitter": "jitter_ms", "loss": "loss_pct",
+                      "bandwidth": "bandwidth_mbit"}
+            changes = {fields[k]: (p[k] or None) if k == "bandwidth" else p[k]
+                       for k in fields if k in p}  # bandwidth 0 removes the limit
+            props = u.set_link_params(p["link"][0], p["link"][1], **changes)
+            return {"props": props.__dict__}
+        elif action.action in ("node_fail", "node_recover"):
+            u.set_router(action.target, action.action == "node_recover")
+        elif action.action == "policy":
+            u.set_policy(p["asn"], p["policy"])
+        elif action.action == "start":
+            return self._start(action.target, p["kind"])
+        elif action.action == "stop":
+            return self._stop(action.target, p["kind"])
+        return {}
+
+    def _start(self, name: str, kind: str) -> Dict[str, Any]:
+        exp = self.plan.experiment
+        if kind == "workload":
+            if name in self.workloads and self.workloads[name].running:
+                return {"note": "already running"}
+            spec = next(w for w in exp.workloads if w.name == name)
+            end = spec.stop if spec.stop is not None else exp.duration
+            stops = [a.at for a in self.sched.actions
+                     if a.action == "stop" and a.target == name and a.at >= self.now()]
+            length = (min(stops) if stops else end) - self.now()
+            rel = f"measurements/trial-{self.index}/{name}.jsonl"
+            load = PingWorkload(spec, self.sched.pairs[name], self.net, self.index, self.t0_ns,
+                                max(length, 0.1), lambda rec: self.run.append(rel, rec))
+            load.start(self.underlay.prober)
+            self.workloads[name] = load
+            return {"pairs": [list(p) for p in self.sched.pairs[name]]}
+        if name in self.deployments and self.deployments[name].running:
+            return {"note": "already running"}
+        spec_o = next(o for o in exp.overlays if o.name == name)
+        dep = Deployment(spec_o, self.net, self.run.path / "overlays" / f"trial-{self.index}" / name,
+                         self.sched.seed, time.time() - self.now())
+        assert self.underlay.state is not None
+        pids = dep.start(self.underlay.host, self.underlay.state.add_pids)
+        self.deployments[name] = dep
+        return {"agents": len(pids)}
+
+    def _stop(self, name: str, kind: str) -> Dict[str, Any]:
+        if kind == "workload":
+            load = self.workloads.get(name)
+            if load is None or not load.running:
+                return {"note": "not running"}
+            load.stop()
+            self.stopped_loads.append(load)
+            return {"errors": load.errors} if load.errors else {}
+        dep = self.deployments.get(name)
+        if dep is None or not dep.running:
+            return {"note": "not running"}
+        early = dep.exited_early()
+        result = dep.stop()
+        if early:
+            result["exited_early"] = early
+        return result
+
+    def stop_all(self) -> None:
+        loads = list(self.workloads.values()) + self.stopped_loads
+        for load in loads:
+            load.stop()
+        for load in loads:
+            load.join(wait_s=3.0)
+        for dep in self.deployments.values():
+            if dep.running:
+                dep.stop()
+
+
+class Runner:
+    def __init__(self, plan: Plan, out: Path, trials: Optional[int] = None,
+                 seed: Optional[int] = None, progress: Optional[Progress] = None):
+        self.plan = plan
+        self.exp = plan.experiment
+        self.trials = trials or self.exp.trials
+        self.seed = self.exp.seed if seed is None else seed
+        self.out = out
+        self.progress = progress or Progress()
+        self.run: Optional[RunDir] = None
+        self.trial: Optional[Trial] = None
+
+    def prepare(self) -> RunDir:
+        """Create the run directory and its manifest (before anything can fail)."""
+        run = RunDir(self.out, self.exp.name)
+        plan = self.plan
+        run.add_input("experiment", Path(plan.source).name, plan.text.encode(), plan.source)
+        run.add_input("topology", Path(plan.topology_source).name,
+                      Path(plan.topology_source).read_bytes(), plan.topology_source)
+        run.add_input("topology_as_run", "topology.run.yaml", plan.topology_text.encode())
+        run.write_manifest(seed=self.seed, trials=self.trials,
+                           configuration=self.exp.model_dump(by_alias=True, mode="json"),
+                           versions=versions(), trials_done=0)
+        self.run = run
+        return run
+
+    def execute(self) -> RunOutcome:
+        """All trials; always ends with the run marked and everything torn down."""
+        run = self.run or self.prepare()
+        status, error = "complete", None
+        try:
+            for k in range(1, self.trials + 1):
+                self._trial(run, k)
+                run.write_manifest(trials_done=k)
+        except KeyboardInterrupt:
+            status, error = "interrupted", "interrupted (Ctrl-C)"
+        except SystemExit as exc:
+            status, error = "interrupted", f"interrupted (signal {int(exc.code or 0) - 128})"
+        except Exception as exc:  # the run directory keeps what is there, and says why
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            if self.trial is not None:
+                self._end_trial(self.trial)
+        if error:
+            run.event(type="run_ended", status=status, error=error)
+        run.write_manifest(error=error)
+        from .results import finish_run
+        summary: Dict[str, Any] = {}
+        try:
+            summary = finish_run(run.path, status, self.progress)
+            run.write_manifest(fidelity=summary["fidelity_verdict"])
+        except Exception as exc:  # keep the run; `testbed report RUN` can retry
+            run.write_manifest(report_error=f"{type(exc).__name__}: {exc}")
+        finally:
+            run.finish(status)
+        return RunOutcome(run.path, status, error, summary)
+
+    # --- one trial ----------------------------------------------------------------------
+    def _trial(self, run: RunDir, k: int) -> None:
+        trials, duration = self.trials, self.exp.duration
+        self.progress.phase(k, trials, "bringing up")
+        sched = schedule(self.exp, self.plan.net, k, self.seed)
+        topo_path = run.path / "inputs" / "topology.run.yaml"
+        trial = self.trial = Trial(self.plan, run, k, sched, topo_path)
+        run.event(type="trial_starting", trial=k, seed=sched.seed, choices=sched.choices)
+        u = trial.underlay
+        u.start()
+        if k == 1:
+            run.write_manifest(link_backend=u.link_backend, datapath=u.datapath,
+                               routing_ready_s=round(u.timings["routes_installed"], 3))
+        if self.exp.fidelity == "full" and k == 1:
+            self.progress.phase(k, trials, "checking fidelity")
+            verdict = fidelity.check(u, throughput=False)
+            run.write_manifest(fidelity_check=verdict.as_dict())
+        sources = sorted({a for pairs in sched.pairs.values() for a, _ in pairs})
+        for src in sources:
+            u.prober(src)  # forked before T=0, so a workload starts in microseconds
+        emulator_pid = u.emulator.pid if u.emulator else None
+        idle0, total0 = fidelity.cpu_times()
+        emu0 = fidelity.process_cpu_seconds(emulator_pid)
+        trial.t0, trial.t0_ns = time.monotonic(), time.time_ns()
+        run.event(type="trial_started", trial=k, t0_wall=trial.t0_ns / 1e9)
+        self.progress.phase(k, trials, "running")
+        for action in sched.actions:
+            self._wait_until(trial, action.at, k)
+            actual = trial.now()
+            fields = trial.execute(action)
+            took = trial.now() - actual
+            run.event(type="action", trial=k, **action.as_dict(), planned=action.at,
+                      actual=round(actual, 6), late_ms=round((actual - action.at) * 1000, 3),
+                      took_ms=round(took * 1000, 3), **fields)
+        self._wait_until(trial, duration, k)
+        idle1, total1 = fidelity.cpu_times()
+        wall = trial.now()
+        cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
+        emu = ((fidelity.process_cpu_seconds(emulator_pid) - emu0) / wall
+               if emulator_pid else None)
+        ok = cpu_idle >= CPU_IDLE_MIN and (emu is None or emu <= EMULATOR_CPU_MAX)
+        run.event(type="trial_fidelity", trial=k, cpu_idle=round(cpu_idle, 3),
+                  emulator_cpu=None if emu is None else round(emu, 3),
+                  verdict="ok" if ok else "degraded")
+        self._end_trial(trial)
+
+    def _wait_until(self, trial: Trial, at: float, k: int) -> None:
+        while True:
+            left = at - trial.now()
+            self.progress.tick(k, self.trials, trial.now(), self.exp.duration)
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.1))
+
+    def _end_trial(self, trial: Trial) -> None:
+        """Stop workloads and agents, keep the controller's events, tear down."""
+        self.progress.phase(trial.index, self.trials, "tearing down")
+        assert self.run is not None
+        try:
+            trial.stop_all()
+        finally:
+            controller = trial.underlay.controller
+            if controller is not None and trial.t0_ns:
+                t0 = trial.t0_ns / 1e9
+                for event in list(controller.events):
+                    if event.get("t", 0) >= t0 - 1:
+                        self.run.event(type="controller", trial=trial.index,
+                                       at=round(event["t"] - t0, 6), **event)
+            trial.underlay.stop()
+            self.run.event(type="trial_ended", trial=trial.index,
+                           teardown_s=round(trial.underlay.timings.get("teardown", 0), 3))
+            self.trial = None
+

@@ -1,0 +1,74 @@
+"""Metrics from measurements, hand-computed."""
+import math
+
+import pytest
+
+from testbed.experiment import derive
+
+
+def probe(t, rtt, pair="a>b"):
+    return {"pair": pair, "t": t, "rtt_ms": rtt}
+
+
+def test_outage_is_first_loss_to_first_answer_after_it():
+    probes = [probe(0, 10), probe(1, None), probe(2, None), probe(3, 11), probe(4, None),
+              probe(5, 12)]
+    assert derive.outage_s(probes) == 2.0  # 1 -> 3, longer than 4 -> 5
+
+
+def test_outage_running_at_the_end_counts_to_the_last_probe():
+    assert derive.outage_s([probe(0, 1), probe(1, None), probe(4, None)]) == 3.0
+
+
+@pytest.mark.parametrize("probes,expected", [([], 0.0), ([probe(0, 5), probe(1, 6)], 0.0),
+                                             ([probe(0, None)], 0.0)])
+def test_outage_edge_cases(probes, expected):
+    assert derive.outage_s(probes) == expected
+
+
+def test_ping_metrics_over_pairs():
+    records = [probe(0, 10), probe(1, 20), probe(2, None), probe(0, 30, "c>d"),
+               probe(1, None, "c>d"), probe(2, None, "c>d"), probe(3, 40, "c>d")]
+    m = derive.ping_metrics(records)
+    assert (m["sent"], m["received"]) == (7, 4)
+    assert m["loss"] == pytest.approx(3 / 7) and m["delivery"] == pytest.approx(4 / 7)
+    assert (m["rtt_min_ms"], m["rtt_max_ms"]) == (10, 40)
+    assert m["rtt_median_ms"] == 25 and m["rtt_mean_ms"] == 25
+    assert m["rtt_p95_ms"] == 40  # nearest rank: ceil(0.95 * 4) = 4th
+    assert m["outage_s"] == 2.0  # c>d: 1 -> 3
+
+
+def test_ping_metrics_with_nothing():
+    m = derive.ping_metrics([])
+    assert m["sent"] == 0 and m["loss"] is None and m["rtt_median_ms"] is None
+
+
+def test_overlay_metrics_mean_and_count_per_name():
+    m = derive.overlay_metrics([{"metric": "rtt_ms", "value": 10}, {"metric": "rtt_ms", "value": 20},
+                                {"metric": "delivered", "value": 0}, {"event": "started"}])
+    assert m == {"delivered": 0.0, "delivered.count": 1, "rtt_ms": 15.0, "rtt_ms.count": 2}
+
+
+def test_confidence_interval_uses_student_t():
+    got = derive.across_trials([{"x": 1.0}, {"x": 2.0}, {"x": 3.0}, {"x": None}])["x"]
+    assert got["n"] == 3 and got["mean"] == 2.0 and got["std"] == 1.0
+    assert got["ci95"] == pytest.approx(4.303 / math.sqrt(3))
+
+
+def test_one_trial_has_no_interval():
+    got = derive.across_trials([{"x": 5.0}])["x"]
+    assert got["mean"] == 5.0 and got["std"] is None and got["ci95"] is None
+
+
+@pytest.mark.parametrize("value,op,target,tol,ok", [
+    (8.4, "==", 8, 0.5, True), (8.6, "==", 8, 0.5, False), (0.1, "<", 0.05, 0.06, True),
+    (0.1, "<", 0.05, 0, False), (3, ">=", 3, 0, True), (2.9, ">", 3, 0.2, True),
+    (None, "<", 1, 0, False), (1, "!=", 2, 0.5, True)])
+def test_expectations(value, op, target, tol, ok):
+    assert derive.check_expectation(value, op, target, tol) is ok
+
+
+def test_percentile_nearest_rank():
+    assert derive.percentile([5, 1, 3, 2, 4], 50) == 3
+    assert derive.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99) == 10
+    assert derive.percentile([7], 0) == 7
