@@ -5,7 +5,10 @@ Each agent runs `python -m <module> --config <file>` in its host (Mininet's pope
 mnexec into the host's namespace, detached in its own session), with the repository on
 PYTHONPATH. Its config file says who it is, who its peers are, its parameters, where to
 write its JSON lines, its seed and T=0. Stopping sends SIGTERM and waits 2 s (the
-contract); an agent still alive then is killed and the breach is logged.
+contract); an agent still alive then is killed and the breach is logged. Stopping is two
+steps so the timeline never waits for agents to exit: `signal()` sends SIGTERM and
+returns, `reap()` (at the end of the trial, or before the overlay starts again) waits
+out the 2 s and reports how long the agents took.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from ..model.network import Network
 from .schema import Overlay
@@ -41,10 +44,11 @@ class Deployment:
         self.overlay, self.net, self.dir = overlay, net, directory
         self.seed, self.t0 = seed, t0
         self.procs: Dict[str, subprocess.Popen] = {}
+        self.signalled: Optional[float] = None
 
     @property
     def running(self) -> bool:
-        return bool(self.procs)
+        return bool(self.procs) and self.signalled is None
 
     def start(self, host_of: Callable[[str], Any], on_pid: Callable[[int], None]) -> List[int]:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -70,22 +74,32 @@ class Deployment:
         """Agents that have exited while they should run: host -> exit code."""
         return {h: p.returncode for h, p in self.procs.items() if p.poll() is not None}
 
-    def stop(self) -> Dict[str, Any]:
-        """SIGTERM all, wait up to 2 s; returns {slowest_s, killed: [hosts]}."""
-        started = time.monotonic()
+    def signal(self) -> None:
+        """SIGTERM to every agent; returns at once."""
+        self.signalled = time.monotonic()
         for proc in self.procs.values():
             if proc.poll() is None:
                 try:
                     proc.send_signal(signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-        killed = []
+
+    def reap(self) -> Dict[str, Any]:
+        """Wait until 2 s after the SIGTERM, kill what is left; returns {took_s: when the
+        last agent was gone after the signal, killed: [hosts]}."""
+        if self.signalled is None:
+            self.signal()
+        assert self.signalled is not None
+        killed, last = [], 0.0
         for host, proc in self.procs.items():
             try:
-                proc.wait(max(0.0, STOP_GRACE_S - (time.monotonic() - started)))
+                proc.wait(max(0.0, STOP_GRACE_S - (time.monotonic() - self.signalled)))
+                last = max(last, time.monotonic() - self.signalled)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
                 killed.append(host)
+                last = STOP_GRACE_S
         self.procs.clear()
-        return {"took_s": round(time.monotonic() - started, 3), "killed": killed}
+        self.signalled = None
+        return {"took_s": round(last, 3), "killed": killed}

@@ -11,7 +11,9 @@ sent, "rtt_ms": float or None}. Per trial and workload (all its pairs together):
   came back) — what an application sees as its outage; 0 if nothing was lost.
 
 An overlay's records are what its agents reported: {"metric": name, "value": number};
-per name: `<name>` = the mean, `<name>.count` = how many.
+per name: `<name>` = the mean, `<name>.count` = how many. Application flow records
+({"flow", "seq", "sent"[, "received"]}) give per flow the workload metrics above, with
+one-way `latency_*_ms` in place of `rtt_*_ms`, named `<flow>.<metric>`.
 
 Across trials every metric gets mean, standard deviation and a 95% confidence interval
 for the mean: mean ± t(0.975, n-1) · s / sqrt(n) (Student's t; no interval for n = 1).
@@ -74,6 +76,28 @@ def ping_metrics(records: Iterable[Dict[str, Any]]) -> Dict[str, Optional[float]
     return out
 
 
+def flow_probes(records: Iterable[Dict[str, Any]], t0: float) -> Dict[str, List[Dict[str, Any]]]:
+    """Application flow records (client: flow, seq, sent; server: also received) -> per
+    flow, one probe-like record per packet sent: t = send time after T=0, rtt_ms = the
+    one-way latency in ms or None if it never arrived."""
+    sent: Dict[str, Dict[int, float]] = defaultdict(dict)
+    got: Dict[str, Dict[int, float]] = defaultdict(dict)
+    for r in records:
+        if "flow" not in r:
+            continue
+        (got if "received" in r else sent)[r["flow"]][r["seq"]] = r.get("received", r["sent"])
+        sent[r["flow"]].setdefault(r["seq"], r["sent"])
+    return {flow: [{"pair": flow, "t": ts - t0,
+                    "rtt_ms": (got[flow][seq] - ts) * 1000 if seq in got[flow] else None}
+                   for seq, ts in sorted(seqs.items())]
+            for flow, seqs in sent.items()}
+
+
+def flow_metrics(probes: List[Dict[str, Any]]) -> Dict[str, Optional[float]]:
+    """ping_metrics of a flow's packets, latencies named as what they are (one-way)."""
+    return {k.replace("rtt_", "latency_"): v for k, v in ping_metrics(probes).items()}
+
+
 def overlay_metrics(records: Iterable[Dict[str, Any]]) -> Dict[str, Optional[float]]:
     values: Dict[str, List[float]] = defaultdict(list)
     for r in records:
@@ -87,7 +111,8 @@ def overlay_metrics(records: Iterable[Dict[str, Any]]) -> Dict[str, Optional[flo
 
 
 def across_trials(per_trial: List[Dict[str, Optional[float]]]) -> Dict[str, Dict[str, Any]]:
-    """metric -> {mean, std, ci95 (half-width), n, values} over the trials that have it."""
+    """metric -> {mean, median, std, ci95 (half-width), n, values} over the trials that
+    have it."""
     names = sorted({k for t in per_trial for k in t})
     out = {}
     for name in names:
@@ -96,7 +121,8 @@ def across_trials(per_trial: List[Dict[str, Optional[float]]]) -> Dict[str, Dict
         mean = statistics.fmean(values) if values else None
         std = statistics.stdev(values) if n > 1 else None
         ci = t95(n - 1) * std / math.sqrt(n) if std is not None else None
-        out[name] = {"mean": mean, "std": std, "ci95": ci, "n": n, "values": values}
+        out[name] = {"mean": mean, "median": statistics.median(values) if values else None,
+                     "std": std, "ci95": ci, "n": n, "values": values}
     return out
 
 

@@ -5,8 +5,17 @@ actions marked, and how the measurements are distributed.
   as red marks at the bottom);
 - `delivery.png`: share of probes answered per 1 s bin, workloads and overlays reporting
   `delivered`, trial 1 — an outage is a dip;
-- `rtt_cdf.png`: CDF of RTT per workload, all trials pooled.
+- `rtt_cdf.png`: CDF of RTT per workload, all trials pooled;
+- `<overlay>_pairs_cdf.png`: for an overlay that reports its chosen paths (divergence.py),
+  CDFs over member pairs of latency stretch and path divergence;
+- `probe_overhead.png`: for overlays reporting `probe_pps` with `members` (the RON agent;
+  several deployments of different sizes make the curve), probe packets sent per member
+  per second against the number of members, with
+  the analytic 2(N-1)/probe_interval (each member probes every peer and answers every
+  peer's probe once per interval: N(N-1) probes and as many replies in all, the N^2 that
+  limits RON's size).
 Vertical lines mark the timeline's actions (link, node, policy changes) of trial 1.
+`delivery.png` also shows application flows (by send time).
 """
 from __future__ import annotations
 
@@ -77,6 +86,13 @@ def make_all(run: Any, folder: Path) -> List[Path]:
         fig.tight_layout()
         made.append(_save(fig, folder / "rtt_cdf.png"))
 
+    overhead: List[Tuple[Dict[str, Any], List[Dict[str, Any]]]] = []
+    for o in cfg.get("overlays", []):
+        records = [r for t in run.trials for r in run.overlay_records(t, o["name"])]
+        made += _pairs_cdf(run, o["name"], records, folder)
+        overhead.append((o, records))
+    made += _overhead(overhead, folder)
+
     series = _delivery_series(run, workloads)
     if series:
         fig, ax = plt.subplots(figsize=(9, 3.5))
@@ -106,6 +122,11 @@ def _delivery_series(run: Any, workloads: List[str]) -> Dict[str, List[Tuple[flo
             cell[0] += p["rtt_ms"] is not None
             cell[1] += 1
     for o in run.config.get("overlays", []):
+        for flow, packets in run.flows(trial, o["name"]).items():
+            for p in packets:
+                cell = bins[f"{o['name']}.{flow}"][int(p["t"])]
+                cell[0] += p["rtt_ms"] is not None
+                cell[1] += 1
         for r in run.overlay_records(trial, o["name"]):
             if r.get("metric") == "delivered" and t0 is not None:
                 cell = bins[o["name"]][int(r["t"] - t0)]
@@ -113,6 +134,58 @@ def _delivery_series(run: Any, workloads: List[str]) -> Dict[str, List[Tuple[flo
                 cell[1] += 1
     return {name: [(float(s), ok / n) for s, (ok, n) in sorted(b.items()) if n]
             for name, b in bins.items()}
+
+
+def _pairs_cdf(run: Any, name: str, records: List[Dict[str, Any]], folder: Path) -> List[Path]:
+    import matplotlib.pyplot as plt
+
+    from .divergence import pair_values
+    values = pair_values(run, records)
+    if not values:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, keys, label in ((axes[0], ["stretch"], "latency stretch (overlay / direct)"),
+                            (axes[1], ["divergence_links", "divergence_edit"], "path divergence")):
+        for key in keys:
+            xs = sorted(v[key] for v in values)
+            ax.step(xs, [(i + 1) / len(xs) for i in range(len(xs))], where="post", label=key)
+        ax.set_xlabel(label)
+        ax.set_ylabel("fraction of member pairs")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].axvline(1.0, color="gray", linestyle=":")
+    fig.suptitle(f"{name}: {len(values)} member pairs", fontsize=10)
+    fig.tight_layout()
+    return [_save(fig, folder / f"{name}_pairs_cdf.png")]
+
+
+def _overhead(overlays: List[Tuple[Dict[str, Any], List[Dict[str, Any]]]],
+              folder: Path) -> List[Path]:
+    import matplotlib.pyplot as plt
+    per_n: Dict[int, List[float]] = defaultdict(list)
+    intervals = set()
+    for overlay, records in overlays:
+        for r in records:
+            if r.get("metric") == "probe_pps" and r.get("members"):
+                per_n[int(r["members"])].append(float(r["value"]))
+                intervals.add(float(overlay.get("params", {}).get("probe_interval", 0.5)))
+    if not per_n or len(intervals) != 1:
+        return []  # the analytic curve needs one probe interval
+    interval = intervals.pop()
+    ns = sorted(per_n)
+    measured = [sum(per_n[n]) / len(per_n[n]) for n in ns]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    grid = list(range(2, max(ns) + 1))
+    ax.plot(grid, [2 * (n - 1) / interval for n in grid], "-", color="gray",
+            label=f"analytic 2(N-1)/{interval:g} s")
+    ax.plot(ns, measured, "o", label="measured (mean per member)")
+    ax.set_xlabel("members N")
+    ax.set_ylabel("probe packets sent per member per s")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return [_save(fig, folder / "probe_overhead.png")]
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -42,7 +42,7 @@ def _metric_rows(metrics: Dict[str, Any]) -> List[List[str]]:
     rows = []
     for name, s in metrics["across_trials"].items():
         ci = f"± {fmt(s['ci95'])}" if s["ci95"] is not None else ""
-        rows.append([name, fmt(s["mean"]), ci, fmt(s["std"]), str(s["n"]),
+        rows.append([name, fmt(s["mean"]), ci, fmt(s["median"]), fmt(s["std"]), str(s["n"]),
                      ", ".join(fmt(v) for v in s["values"][:10])])
     return rows
 
@@ -82,7 +82,7 @@ def _cls(cell: str) -> str:
     return {"PASS": "pass", "FAIL": "fail"}.get(cell, "")
 
 
-METRIC_HEAD = ["metric", "mean", "95% CI", "std", "trials", "per trial"]
+METRIC_HEAD = ["metric", "mean", "95% CI", "median", "std", "trials", "per trial"]
 EXPECT_HEAD = ["expectation", "wanted", "measured (mean)", ""]
 TIMELINE_HEAD = ["planned s", "actual s", "late ms", "took ms", "action", "target"]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from . import derive
+from . import derive, divergence
 from .rundir import read_jsonl
 
 SELECT = {"rtt": ("rtt_min_ms", "rtt_median_ms", "rtt_mean_ms", "rtt_p95_ms", "rtt_max_ms"),
@@ -39,8 +39,17 @@ class Run:
         return read_jsonl(self.path / "measurements" / f"trial-{trial}" / f"{workload}.jsonl")
 
     def overlay_records(self, trial: int, overlay: str) -> List[Dict[str, Any]]:
+        """All agents' records of a trial, each with the reporting `host` added."""
         folder = self.path / "overlays" / f"trial-{trial}" / overlay
-        return [r for f in sorted(folder.glob("*.jsonl")) for r in read_jsonl(f)]
+        return [{**r, "host": f.stem} for f in sorted(folder.glob("*.jsonl"))
+                for r in read_jsonl(f)]
+
+    def t0(self, trial: int) -> float:
+        return next((e["t0_wall"] for e in self.events
+                     if e.get("type") == "trial_started" and e.get("trial") == trial), 0.0)
+
+    def flows(self, trial: int, overlay: str) -> Dict[str, List[Dict[str, Any]]]:
+        return derive.flow_probes(self.overlay_records(trial, overlay), self.t0(trial))
 
 
 def load_run(path: Path) -> Run:
@@ -67,7 +76,13 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
                     flat[f"{w['name']}.{name}"] = value
         if "overlay" in wanted:
             for o in cfg.get("overlays", []):
-                for name, value in derive.overlay_metrics(run.overlay_records(trial, o["name"])).items():
+                records = run.overlay_records(trial, o["name"])
+                for name, value in derive.overlay_metrics(records).items():
+                    flat[f"{o['name']}.{name}"] = value
+                for flow, probes in run.flows(trial, o["name"]).items():
+                    for name, value in derive.flow_metrics(probes).items():
+                        flat[f"{o['name']}.{flow}.{name}"] = value
+                for name, value in divergence.pair_metrics(run, records).items():
                     flat[f"{o['name']}.{name}"] = value
         per_trial[str(trial)] = flat
     across = derive.across_trials(list(per_trial.values()))

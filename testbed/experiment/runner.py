@@ -105,8 +105,11 @@ class Trial:
             load.start(self.underlay.prober)
             self.workloads[name] = load
             return {"pairs": [list(p) for p in self.sched.pairs[name]]}
-        if name in self.deployments and self.deployments[name].running:
+        previous = self.deployments.get(name)
+        if previous is not None and previous.running:
             return {"note": "already running"}
+        if previous is not None and previous.procs:
+            self._reaped(name, previous)  # its agents must be gone: same ports
         spec_o = next(o for o in exp.overlays if o.name == name)
         dep = Deployment(spec_o, self.net, self.run.path / "overlays" / f"trial-{self.index}" / name,
                          self.sched.seed, time.time() - self.now())
@@ -127,20 +130,25 @@ class Trial:
         if dep is None or not dep.running:
             return {"note": "not running"}
         early = dep.exited_early()
-        result = dep.stop()
-        if early:
-            result["exited_early"] = early
-        return result
+        dep.signal()
+        return {"exited_early": early} if early else {}
+
+    def _reaped(self, name: str, dep: Deployment) -> None:
+        """Wait for a stopped overlay's agents; log how long they took (the contract)."""
+        self.run.event(type="overlay_stopped", trial=self.index, overlay=name, **dep.reap())
 
     def stop_all(self) -> None:
         loads = list(self.workloads.values()) + self.stopped_loads
         for load in loads:
             load.stop()
-        for load in loads:
-            load.join(wait_s=3.0)
         for dep in self.deployments.values():
             if dep.running:
-                dep.stop()
+                dep.signal()
+        for load in loads:
+            load.join(wait_s=3.0)
+        for name, dep in self.deployments.items():
+            if dep.procs:
+                self._reaped(name, dep)
 
 
 class Runner:

@@ -84,8 +84,8 @@ def test_a_run_produces_its_directory_and_meets_the_timeline(tmp_path):
                                               "link_up", "stop", "start", "stop", "stop"]
     late = sorted(a["late_ms"] for a in actions)
     assert late[-1] <= 50, late  # p99 of 9 is the max
-    stop = next(a for a in actions if a["target"] == "echo" and a["action"] == "stop")
-    assert stop["took_s"] < 2 and not stop["killed"]  # the agent contract
+    stopped = next(e for e in run.events if e["type"] == "overlay_stopped")
+    assert stopped["took_s"] < 2 and not stopped["killed"]  # the agent contract
     assert any(e["type"] == "controller" and e["event"] == "link_down" for e in run.events)
     metrics = json.loads((run.path / "metrics.json").read_text())
     assert metrics["expectations"][0]["passed"], metrics["across_trials"]["probes.outage_s"]
@@ -157,3 +157,43 @@ def test_policy_change_reroutes_after_the_convergence_delay(topo_path):
         after = u.prober(src).trace(net.hosts[dst].ip)
         cmp = compare(u.net, u.routing_state().tables(), src, dst, after.hops, after.reached)
         assert cmp.agrees and cmp.as_path() == [300, 10, 1, 2, 20]
+
+
+RON = f"""
+name: ron-short
+topology:
+  file: {ROOT}/topologies/tiered-8as.yaml
+  overrides: {{routing: {{convergence_delay: 4s}}}}
+duration: 16
+overlays:
+  - {{name: ron, module: overlays.ron, hosts: [as100.h1, as200.h1, as300.h1, as30.h1]}}
+  - name: app
+    module: overlays.udpstream
+    hosts: [as100.h1, as200.h1]
+    start: 2
+    params:
+      flows:
+        - {{name: direct, client: as100.h1, server: as200.h1, rate: 50, port: 9001}}
+        - {{name: ron, client: as100.h1, server: as200.h1, rate: 50, port: 9002, via: ron}}
+timeline:
+  - {{at: 6, action: link_down, link: [as20.r1, as200.r1]}}
+metrics: [overlay]
+"""
+
+
+def test_ron_fails_over_while_the_underlay_waits_for_bgp(tmp_path):
+    """ron-outage in small: the underlay's outage is its convergence delay, RON's ~1 s."""
+    path = tmp_path / "ron.yaml"
+    path.write_text(RON)
+    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run", str(path), "--out",
+                           str(tmp_path / "results")], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_dir = next((tmp_path / "results" / "ron-short").glob("*"))
+    across = json.loads((run_dir / "metrics.json").read_text())["across_trials"]
+    assert across["app.direct.outage_s"]["mean"] == pytest.approx(4.0, rel=0.1)
+    assert across["app.ron.outage_s"]["mean"] < 2.0
+    assert across["app.ron.delivery"]["mean"] > 0.9
+    stopped = [e for e in load_run(run_dir).events if e["type"] == "overlay_stopped"]
+    assert len(stopped) == 2 and all(e["took_s"] < 2 and not e["killed"] for e in stopped)
+    assert (run_dir / "plots" / "ron_pairs_cdf.png").is_file()

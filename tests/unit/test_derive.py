@@ -72,3 +72,17 @@ def test_percentile_nearest_rank():
     assert derive.percentile([5, 1, 3, 2, 4], 50) == 3
     assert derive.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99) == 10
     assert derive.percentile([7], 0) == 7
+
+
+def test_application_flows_from_client_and_server_records():
+    records = [{"flow": "ron", "seq": s, "sent": 100.0 + s * 0.5} for s in range(1, 7)]
+    records += [{"flow": "ron", "seq": s, "sent": 100.0 + s * 0.5, "received": 100.0 + s * 0.5 + 0.02}
+                for s in (1, 2, 5, 6)]  # 3 and 4 lost
+    probes = derive.flow_probes(records + [{"metric": "x", "value": 1}], t0=100.0)
+    assert list(probes) == ["ron"]
+    assert [p["t"] for p in probes["ron"]] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    m = derive.flow_metrics(probes["ron"])
+    assert (m["sent"], m["received"]) == (6, 4)
+    assert m["latency_median_ms"] == pytest.approx(20.0)
+    assert m["outage_s"] == pytest.approx(1.0)  # lost from 1.5, delivered again at 2.5
+    assert "rtt_median_ms" not in m

@@ -50,7 +50,7 @@ def test_metrics_across_trials_expectations_and_reports(tmp_path):
     assert metrics["fidelity_verdict"] == "ok"
     assert json.loads((run.path / "metrics.json").read_text()) == metrics
     md = (run.path / "report.md").read_text()
-    assert "| w.outage_s | 2.5 |" in md and "FAIL" in md and "INCOMPLETE" not in md
+    assert "| w.outage_s | 2.5 | ± 6.353 | 2.5 |" in md and "FAIL" in md and "INCOMPLETE" not in md
     assert "testbed run experiments/demo.yaml --seed 3 --trials 2" in md
     page = (run.path / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3  # rtt, rtt_cdf, delivery: self-contained

@@ -1,0 +1,1 @@
+"""RON: a resilient overlay network (see __main__ for the agent, routing for path choice)."""

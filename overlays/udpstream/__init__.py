@@ -1,0 +1,1 @@
+"""Constant-rate UDP application flows, direct or through the RON overlay."""

@@ -1,0 +1,64 @@
+"""Overlay paths against the underlay's, per member pair: what an overlay reported as its
+chosen path (`stretch` records: `dst_ip`, `via_ip` or null) set against the routers the
+underlay's tables take, with the metrics of measure.metrics.
+
+For the pair (src, dst), the underlay path is the router sequence src -> dst; the overlay
+path is src -> via followed by via -> dst (or the underlay path when it goes direct), under
+the tables of the topology as run with no failures. Only each pair's last report of a
+trial counts (the overlay's settled choice). Derived, over pairs:
+
+- `pairs` (how many), `stretch_median`, `pairs_stretch_below_1` (share of pairs whose
+  chosen path is faster than the direct one: the Detour/RON result);
+- `divergence_links` (mean Jaccard distance of link sets) and `divergence_edit` (mean
+  normalised edit distance of router sequences).
+"""
+from __future__ import annotations
+
+import statistics
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..control.routes import forward_path, forwarding_tables
+from ..measure import metrics
+from ..model import load_topology
+
+
+def last_choices(records: List[Dict[str, Any]]) -> Dict[Tuple[str, str], Dict[str, Any]]:
+    last: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    for r in records:
+        if r.get("metric") == "stretch" and r.get("dst_ip"):
+            last[(r["host"], r["dst_ip"])] = r
+    return last
+
+
+def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, float]]:
+    """Per pair: stretch and the two divergences."""
+    choices = last_choices(records)
+    if not choices:
+        return []
+    net = load_topology(run.path / "inputs" / "topology.run.yaml")
+    tables = forwarding_tables(net)
+    host_of = {h.ip: name for name, h in net.hosts.items()}
+    out = []
+    for (src, dst_ip), r in sorted(choices.items()):
+        under, _ = forward_path(net, tables, src, dst_ip)
+        over = under
+        if r.get("via_ip") in host_of:
+            first, _ = forward_path(net, tables, src, r["via_ip"])
+            second, _ = forward_path(net, tables, host_of[r["via_ip"]], dst_ip)
+            over = first + second
+        out.append({"stretch": float(r["value"]),
+                    "divergence_links": metrics.jaccard_distance(metrics.link_set(under),
+                                                                 metrics.link_set(over)),
+                    "divergence_edit": metrics.normalised_edit_distance(under, over)})
+    return out
+
+
+def pair_metrics(run: Any, records: List[Dict[str, Any]]) -> Dict[str, Optional[float]]:
+    values = pair_values(run, records)
+    if not values:
+        return {}
+    stretch = [v["stretch"] for v in values]
+    return {"pairs": len(values), "stretch_median": statistics.median(stretch),
+            "pairs_stretch_below_1": sum(1 for s in stretch if s < 1) / len(stretch),
+            "divergence_links": statistics.fmean(v["divergence_links"] for v in values),
+            "divergence_edit": statistics.fmean(v["divergence_edit"] for v in values)}
