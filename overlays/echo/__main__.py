@@ -10,10 +10,8 @@ lines to `output` (flushed), stop on SIGTERM at once.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import selectors
-import signal
 import socket
 import time
 from typing import Any, Dict, Tuple
@@ -94,19 +92,7 @@ class EchoAgent:
         self.out.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="echo overlay agent")
-    parser.add_argument("--config", required=True)
-    args = parser.parse_args()
-    with open(args.config, encoding="utf-8") as f:
-        agent = EchoAgent(json.load(f))
-
-    def stop(*_: Any) -> None:
-        agent.running = False
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    agent.run()
-
 
 if __name__ == "__main__":
-    main()
+    from overlays.agent import main
+    main(EchoAgent, "echo overlay agent")

@@ -30,11 +30,9 @@ is chosen because it is better, else 0).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import selectors
-import signal
 import socket
 import struct
 import time
@@ -308,19 +306,7 @@ class RonAgent:
         self.out.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="RON overlay agent")
-    parser.add_argument("--config", required=True)
-    args = parser.parse_args()
-    with open(args.config, encoding="utf-8") as f:
-        agent = RonAgent(json.load(f))
-
-    def stop(*_: Any) -> None:
-        agent.running = False
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    agent.run()
-
 
 if __name__ == "__main__":
-    main()
+    from overlays.agent import main
+    main(RonAgent, "RON overlay agent")

@@ -21,10 +21,8 @@ first delivered after it, by send time: the failover time when it is the overlay
 """
 from __future__ import annotations
 
-import argparse
 import json
 import selectors
-import signal
 import socket
 import struct
 import time
@@ -100,19 +98,7 @@ class Flows:
         self.out.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="constant-rate UDP flows")
-    parser.add_argument("--config", required=True)
-    args = parser.parse_args()
-    with open(args.config, encoding="utf-8") as f:
-        flows = Flows(json.load(f))
-
-    def stop(*_: Any) -> None:
-        flows.running = False
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    flows.run()
-
 
 if __name__ == "__main__":
-    main()
+    from overlays.agent import main
+    main(Flows, "constant-rate UDP flows")
