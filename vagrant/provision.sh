@@ -15,22 +15,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(mininet openvswitch-switch iproute2 iputils-ping traceroute tcpdump ethtool fping
-          iperf3 procps psmisc python3-venv python3-dev gcc)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  say "Debian packages present"
-fi
+          iperf3 procps psmisc python3-venv python3-dev gcc git)
+# shellcheck source=vagrant/apt.sh
+. "$repo/vagrant/apt.sh"
+apt_install_missing "${packages[@]}" || say "Debian packages present"
 
 # The venv is rebuilt only when what it is made from changed.
 stamp="$venv/.testbed-setup"
-want=$(cat "$repo/setup.cfg" "$repo/pyproject.toml" "$repo/vagrant/provision.sh" | sha256sum | cut -d' ' -f1)
+want=$(cat "$repo/setup.cfg" "$repo/pyproject.toml" "$repo/vagrant/provision.sh" "$repo/vagrant/apt.sh" |
+       sha256sum | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "creating $venv"
   /usr/bin/python3 -m venv "$venv"
@@ -45,6 +38,10 @@ else
   say "virtual environment up to date"
 fi
 
+if [ -n "${TESTBED_SETUP_NO_START:-}" ]; then
+  say "not starting Open vSwitch (TESTBED_SETUP_NO_START: building an image)"
+  exit 0
+fi
 if ovs-vsctl --timeout=3 show >/dev/null 2>&1; then
   say "Open vSwitch running"
 else

@@ -152,7 +152,7 @@ class Underlay:
         self.timings["routes_installed"] = time.monotonic() - started
 
     def _build(self, port: int) -> None:
-        from mininet.link import Link, TCLink
+        from mininet.link import TCLink
         from mininet.net import Mininet
         from mininet.node import OVSSwitch, RemoteController
 
@@ -182,8 +182,9 @@ class Underlay:
             if userspace:
                 cls, params = EmulatedLink, {}
             else:
-                params = tc_params(link.props)
-                cls = TCLink if params else Link
+                # TCLink even without parameters: only its interfaces can take delay, loss
+                # or a rate later (set_link_params); with none it adds no qdisc
+                cls, params = TCLink, tc_params(link.props)
             if link.kind == "access":
                 self.mn.addLink(link.a, link.b, port1=0, port2=link.b_port, cls=cls,
                                 intfName1=host_intf(net, link.a),
@@ -347,9 +348,13 @@ class Underlay:
             if self.emulator is not None:
                 self.emulator.request(cmd="set", link=link.index, params=shaper_params(props))
             else:
+                params = tc_params(props)
                 for mn_link in self.mn.linksBetween(self.mn[a], self.mn[b]):
                     for intf in (mn_link.intf1, mn_link.intf2):
-                        intf.config(**tc_params(props))
+                        if params:
+                            intf.config(**params)
+                        else:  # TCIntf.config() with nothing to set leaves the old qdiscs
+                            intf.tc("%s qdisc del dev %s root")
         return props
 
     def set_router(self, name: str, up: bool) -> None:
