@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from testbed.underlay.linkemu.process import EmulatorProcess
 
@@ -143,26 +143,22 @@ def tcp_mbit() -> float:
 
 def run(quick: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="tbb-"))
-    results: Dict[str, object] = {}
     count = 300 if quick else 1000
 
     def chain(emulated: bool, params: Optional[List[Dict]] = None) -> Chain:
         return Chain(emulated, params, work)
 
-    c = chain(False)
-    try:
-        base = statistics.median(r for r in rtts(0, far(), count) if r)
-        base_pps = udp_pps()
-        base_tcp = tcp_mbit()
-    finally:
-        c.close()
-    c = chain(True)
-    try:
-        zero = statistics.median(r for r in rtts(0, far(), count) if r)
-        zero_pps = udp_pps()
-        zero_tcp = tcp_mbit()
-    finally:
-        c.close()
+    def zero_delay(emulated: bool) -> Tuple[float, float, float]:
+        """Median RTT, UDP pps and TCP Mbit/s over a chain with nothing configured."""
+        c = chain(emulated)
+        try:
+            return (statistics.median(r for r in rtts(0, far(), count) if r), udp_pps(),
+                    tcp_mbit())
+        finally:
+            c.close()
+
+    base, base_pps, base_tcp = zero_delay(False)
+    zero, zero_pps, zero_tcp = zero_delay(True)
     per_crossing = (zero - base) / (2 * (N - 1))
     print(f"0 ms configured: RTT over {N - 1} links {zero:.3f} ms vs plain veth {base:.3f} ms: "
           f"{1000 * per_crossing:.0f} us added per crossing (target <= 100 us)")
