@@ -77,7 +77,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for col in ("capability", "status", "detail", "fix"):
         table.add_column(col)
     missing = 0
-    for cap in survey(args.controller_port):
+    for cap in survey(args.check_port):
         status = "[green]ok[/]" if cap.ok else ("[red]missing[/]" if cap.essential else "[yellow]no[/]")
         missing += int(cap.essential and not cap.ok)
         table.add_row(cap.name, status, cap.detail, "" if cap.ok else cap.fix)
@@ -88,31 +88,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def _fidelity(args: argparse.Namespace) -> int:
     """Bring a topology up, measure it against its configuration, print the verdict."""
     from .measure.fidelity import check
-    from .underlay.controller import ControllerError
-    from .underlay.emulation import Underlay, UnderlayError
     from .underlay.report import console, print_fidelity
     try:
         net = load_topology(args.fidelity)
     except InvalidInput as exc:
         return _print_invalid(exc)
-    from mininet.log import setLogLevel
-    setLogLevel("warning")
-    underlay = Underlay(net, link_backend=args.links)
-    try:
-        with console.status(f"bringing up {net.name} ..."):
-            underlay.start()
-    except UnderlayError as exc:
-        return _die(str(exc))
-    except ControllerError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        return EXIT_FAILED
-    try:
+
+    def body(underlay: Any) -> int:
         with console.status("measuring RTT, loss, throughput and CPU headroom ..."):
             verdict = check(underlay)
-    finally:
-        underlay.stop()
-    print_fidelity(net.name, underlay.link_backend, verdict)
-    return EXIT_OK if verdict.ok else EXIT_FAILED
+        print_fidelity(net.name, underlay.link_backend, verdict)
+        return EXIT_OK if verdict.ok else EXIT_FAILED
+    return _with_network(args, net, body, banner=False)
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -191,22 +178,23 @@ def _raise_exit(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int]") -> int:
+def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int]",
+                  banner: bool = True) -> int:
     """Bring net up, run body(underlay) for the exit status, and always tear down (on
-    errors, Ctrl-C, SIGTERM and SIGHUP too)."""
+    errors, Ctrl-C, SIGTERM and SIGHUP too). Uses args.controller_port, args.datapath and
+    args.links where the command has them."""
     from .measure.probes import ProbeError
     from .underlay.controller import ControllerError
     from .underlay.emulation import Underlay, UnderlayError
     from .underlay import report
     # with --json, stdout carries only the JSON
     console = report.err_console if getattr(args, "json", False) else report.console
-    print_banner = report.print_banner
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
     setLogLevel("warning")
-    underlay = Underlay(net, controller_port=args.controller_port, datapath=args.datapath,
-                        link_backend=args.links)
+    underlay = Underlay(net, controller_port=getattr(args, "controller_port", None),
+                        datapath=getattr(args, "datapath", None), link_backend=args.links)
     try:
         with console.status(f"bringing up {net.name}: {len(net.routers)} routers, "
                             f"{len(net.hosts)} hosts ..."):
@@ -217,8 +205,9 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
         console.print(f"[bold red]error:[/] {exc}")
         return EXIT_FAILED
     try:
-        print_banner(net, underlay.datapath or "?", underlay.link_backend,
-                     underlay.timings["routes_installed"], out=console)
+        if banner:
+            report.print_banner(net, underlay.datapath or "?", underlay.link_backend,
+                                underlay.timings["routes_installed"], out=console)
         return body(underlay)
     except (UnderlayError, ProbeError) as exc:
         return _die(str(exc))
@@ -468,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_inflation)
 
     p = sub.add_parser("doctor", help="list capabilities and how to fix the gaps")
-    p.add_argument("--controller-port", type=int, default=6653)
+    p.add_argument("--controller-port", dest="check_port", type=int, default=6653,
+                   help="the port whose availability to check (default 6653)")
     p.add_argument("--fidelity", nargs="?", const="topologies/line-3as.yaml", metavar="TOPO",
                    help="bring TOPO up (default line-3as) and check that delay, jitter, "
                         "loss and rate are what it configures; exit 1 if degraded")
