@@ -159,32 +159,9 @@ def test_policy_change_reroutes_after_the_convergence_delay(topo_path):
         assert cmp.agrees and cmp.as_path() == [300, 10, 1, 2, 20]
 
 
-RON = f"""
-name: ron-short
-topology:
-  file: {ROOT}/topologies/tiered-8as.yaml
-  overrides: {{routing: {{convergence_delay: 4s}}}}
-duration: 16
-overlays:
-  - {{name: ron, module: overlays.ron, hosts: [as100.h1, as200.h1, as300.h1, as30.h1]}}
-  - name: app
-    module: overlays.udpstream
-    hosts: [as100.h1, as200.h1]
-    start: 2
-    params:
-      flows:
-        - {{name: direct, client: as100.h1, server: as200.h1, rate: 50, port: 9001}}
-        - {{name: ron, client: as100.h1, server: as200.h1, rate: 50, port: 9002, via: ron}}
-timeline:
-  - {{at: 6, action: link_down, link: [as20.r1, as200.r1]}}
-metrics: [overlay]
-"""
-
-
 def test_ron_fails_over_while_the_underlay_waits_for_bgp(tmp_path):
     """ron-outage in small: the underlay's outage is its convergence delay, RON's ~1 s."""
-    path = tmp_path / "ron.yaml"
-    path.write_text(RON)
+    path = ROOT / "tests" / "data" / "ron-short.yaml"
     done = subprocess.run([sys.executable, "-m", "testbed.cli", "run", str(path), "--out",
                            str(tmp_path / "results")], capture_output=True, text=True,
                           timeout=180)

@@ -60,31 +60,11 @@ def test_bundled_experiment_end_to_end(tmp_path):
 def test_ron_fails_over_on_netem_links(tmp_path):
     """ron-outage in small on the netem back end and the kernel datapath (the host CI
     runs it on the userspace back end: tests/integration/test_experiments.py)."""
-    path = tmp_path / "ron.yaml"
-    path.write_text(f"""
-name: ron-netem
-topology:
-  file: {ROOT}/topologies/tiered-8as.yaml
-  overrides: {{routing: {{convergence_delay: 4s}}, emulation: {{links: netem}}}}
-duration: 20
-overlays:
-  - {{name: ron, module: overlays.ron, hosts: [as100.h1, as200.h1, as300.h1, as30.h1]}}
-  - name: app
-    module: overlays.udpstream
-    hosts: [as100.h1, as200.h1]
-    start: 3
-    params:
-      flows:
-        - {{name: direct, client: as100.h1, server: as200.h1, rate: 50, port: 9001}}
-        - {{name: ron, client: as100.h1, server: as200.h1, rate: 50, port: 9002, via: ron}}
-timeline:
-  - {{at: 9, action: link_down, link: [as20.r1, as200.r1]}}
-metrics: [overlay]
-""")
+    path = ROOT / "tests" / "data" / "ron-short.yaml"
     done = subprocess.run([sys.executable, "-m", "testbed.cli", "run", str(path), "--out",
                            str(tmp_path / "results")], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    run = next((tmp_path / "results" / "ron-netem").glob("*"))
+    run = next((tmp_path / "results" / "ron-short").glob("*"))
     assert json.loads((run / "manifest.json").read_text())["link_backend"] == "netem"
     across = json.loads((run / "metrics.json").read_text())["across_trials"]
     print("direct outage", across["app.direct.outage_s"]["mean"],
