@@ -36,7 +36,7 @@ def main() -> int:
     args = parser.parse_args()
     with Underlay(load_topology("topologies/line-3as.yaml")) as u:
         dst = u.net.hosts["as100.h2"].ip
-        out = u.host("as100.h1").cmd(f"{sys.executable} -c \"{SCAPY_LOOP.format(dst=dst, n=500)}\"")
+        out = u.run("as100.h1", f"{sys.executable} -c \"{SCAPY_LOOP.format(dst=dst, n=500)}\"")
         baseline = float(out.strip().splitlines()[-1])
         prober = u.prober("as100.h1")
         flood = list(prober.start("ping", dst=[dst], count=5000, rate=None, timeout=2))

@@ -18,10 +18,8 @@ from .model import InvalidInput, json_schema, load_topology
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _die(message: str, hint: str = "") -> int:
-    from .underlay.report import err_console
-    err_console.print(f"[bold red]error:[/] {message}" + (f"\n  hint: {hint}" if hint else ""),
-                      highlight=False)
+def _die(args: argparse.Namespace, message: str, hint: str = "") -> int:
+    args.ui.error(message, hint)
     return EXIT_USAGE
 
 
@@ -34,26 +32,28 @@ def _print_invalid(exc: InvalidInput) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .underlay.report import console
+    from .experiment.loader import is_experiment, read_document, validate_experiment
+    from .model.loader import validate_topology
+    out = args.ui.out
     status = EXIT_OK
-    from .experiment.loader import is_experiment, load_experiment
     for path in args.files:
         try:
-            if is_experiment(path):
-                plan = load_experiment(path)
+            text, data, positions = read_document(path)
+            if is_experiment(data):
+                plan = validate_experiment(path, text, data, positions)
                 exp = plan.experiment
-                console.print(f"{path}: ok (experiment on {plan.net.name}: {exp.trials} trial(s) "
-                              f"of {exp.duration:g} s, {len(exp.workloads)} workload(s), "
-                              f"{len(exp.overlays)} overlay(s), {len(exp.timeline)} event(s))",
-                              highlight=False)
+                out.print(f"{path}: ok (experiment on {plan.net.name}: {exp.trials} trial(s) "
+                          f"of {exp.duration:g} s, {len(exp.workloads)} workload(s), "
+                          f"{len(exp.overlays)} overlay(s), {len(exp.timeline)} event(s))",
+                          highlight=False)
                 continue
-            net = load_topology(path)
+            net = validate_topology(data, positions, path)
         except InvalidInput as exc:
             _print_invalid(exc)
             status = EXIT_USAGE
             continue
-        console.print(f"{path}: ok ({len(net.ases)} ASes, {len(net.routers)} routers, "
-                      f"{len(net.hosts)} hosts, {len(net.links)} links)", highlight=False)
+        out.print(f"{path}: ok ({len(net.ases)} ASes, {len(net.routers)} routers, "
+                  f"{len(net.hosts)} hosts, {len(net.links)} links)", highlight=False)
     return status
 
 
@@ -70,7 +70,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from .underlay.capabilities import survey
-    from .underlay.report import console
+    console = args.ui.out
     if args.fidelity:
         return _fidelity(args)
     table = Table(title="testbed doctor")
@@ -88,7 +88,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def _fidelity(args: argparse.Namespace) -> int:
     """Bring a topology up, measure it against its configuration, print the verdict."""
     from .measure.fidelity import check
-    from .underlay.report import console, print_fidelity
+    from .output.tables import print_fidelity
+    console = args.ui.out
     try:
         net = load_topology(args.fidelity)
     except InvalidInput as exc:
@@ -97,14 +98,14 @@ def _fidelity(args: argparse.Namespace) -> int:
     def body(underlay: Any) -> int:
         with console.status("measuring RTT, loss, throughput and CPU headroom ..."):
             verdict = check(underlay)
-        print_fidelity(net.name, underlay.link_backend, verdict)
+        print_fidelity(console, net.name, underlay.link_backend, verdict)
         return EXIT_OK if verdict.ok else EXIT_FAILED
     return _with_network(args, net, body, banner=False)
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
     from .underlay.cleanup import clean
-    from .underlay.report import console
+    console = args.ui.out
     for line in clean():
         console.print(line, highlight=False)
     return EXIT_OK
@@ -123,14 +124,15 @@ def _policy_routes(args: argparse.Namespace):
 def cmd_lg(args: argparse.Namespace) -> int:
     from .control.lookingglass import table
     from .control.verify import violations
-    from .underlay.report import console, print_looking_glass
+    from .output.tables import print_looking_glass
+    console = args.ui.out
     result, status = _policy_routes(args)
     if result is None:
         return status
     net, routes = result
     unknown = [a for a in args.asn or [] if a not in net.ases]
     if unknown:
-        return _die(f"no AS {unknown[0]} in {args.topology}",
+        return _die(args, f"no AS {unknown[0]} in {args.topology}",
                     f"ASes: {', '.join(map(str, sorted(net.ases)))}")
     if args.verify:
         found = violations(routes)
@@ -142,10 +144,10 @@ def cmd_lg(args: argparse.Namespace) -> int:
         return EXIT_FAILED if found else EXIT_OK
     tables = {asn: table(net, routes, asn) for asn in (args.asn or sorted(net.ases))}
     if args.json:
-        print(json.dumps({str(asn): rows for asn, rows in tables.items()}, indent=1))
+        args.ui.emit({str(asn): rows for asn, rows in tables.items()})
     else:
         for asn, rows in tables.items():
-            print_looking_glass(asn, rows)
+            print_looking_glass(console, asn, rows)
     return EXIT_OK
 
 
@@ -154,7 +156,8 @@ def cmd_inflation(args: argparse.Namespace) -> int:
 
     from .control.routes import policy_tables
     from .measure.inflation import as_csv_rows, pairs, summary
-    from .underlay.report import console, print_inflation
+    from .output.tables import print_inflation
+    console = args.ui.out
     result, status = _policy_routes(args)
     if result is None:
         return status
@@ -168,9 +171,9 @@ def cmd_inflation(args: argparse.Namespace) -> int:
                 writer.writeheader()
                 writer.writerows(data)
         except OSError as exc:
-            return _die(f"cannot write {args.csv}: {exc.strerror}")
+            return _die(args, f"cannot write {args.csv}: {exc.strerror}")
         console.print(f"{len(rows)} AS pairs written to {args.csv}", highlight=False)
-    print_inflation(net.name, summary(rows))
+    print_inflation(console, net.name, summary(rows))
     return EXIT_OK
 
 
@@ -185,10 +188,9 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
     args.links where the command has them."""
     from .measure.probes import ProbeError
     from .underlay.controller import ControllerError
+    from .output.tables import print_banner
     from .underlay.emulation import Underlay, UnderlayError
-    from .underlay import report
-    # with --json, stdout carries only the JSON
-    console = report.err_console if getattr(args, "json", False) else report.console
+    console = args.ui.out
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
@@ -200,17 +202,17 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
                             f"{len(net.hosts)} hosts ..."):
             underlay.start()
     except UnderlayError as exc:
-        return _die(str(exc))
+        return _die(args, str(exc))
     except ControllerError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         return EXIT_FAILED
     try:
         if banner:
-            report.print_banner(net, underlay.datapath or "?", underlay.link_backend,
-                                underlay.timings["routes_installed"], out=console)
+            print_banner(console, net, underlay.datapath or "?", underlay.link_backend,
+                         underlay.timings["routes_installed"])
         return body(underlay)
     except (UnderlayError, ProbeError) as exc:
-        return _die(str(exc))
+        return _die(args, str(exc))
     except KeyboardInterrupt:
         return 130
     finally:
@@ -220,59 +222,65 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .underlay.report import console, print_reachability
+    from .output.tables import print_reachability
+    console = args.ui.out
     try:
         net = load_topology(args.topology)
     except InvalidInput as exc:
         return _print_invalid(exc)
     if args.script and not Path(args.script).is_file():
-        return _die(f"no such script file: {args.script}")
+        return _die(args, f"no such script file: {args.script}")
 
     def body(underlay: Any) -> int:
         if args.pingall:
             from .underlay.reachability import host_matrix
             with console.status("probing all host pairs ..."):
                 matrix = host_matrix(underlay)
-            return EXIT_OK if print_reachability(underlay.net, matrix) else EXIT_FAILED
+            return EXIT_OK if print_reachability(console, underlay.net, matrix) else EXIT_FAILED
         if args.script:
-            _cli(underlay, script=args.script)
+            _cli(args, underlay, script=args.script)
         elif args.hold:
             console.print("holding the network up; stop with Ctrl-C or SIGTERM")
             signal.pause()
         else:
-            _cli(underlay)
+            _cli(args, underlay)
         return EXIT_OK
     return _with_network(args, net, body)
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from .underlay import report
+    from .output import tables
+    ui = args.ui
     if args.matrix == bool(args.src):
-        return _die("give either SRC and DST hosts, or --matrix",
+        return _die(args, "give either SRC and DST hosts, or --matrix",
                     "e.g. testbed probe topologies/line-3as.yaml as100.h1 as300.h1 --trace")
     if args.src and not args.dst:
-        return _die("give the destination host too (SRC DST)")
+        return _die(args, "give the destination host too (SRC DST)")
     try:
         net = load_topology(args.topology)
     except InvalidInput as exc:
         return _print_invalid(exc)
     for name in (args.src, args.dst):
         if name and name not in net.hosts:
-            return _die(f"no host '{name}' in {net.name}",
+            return _die(args, f"no host '{name}' in {net.name}",
                         f"hosts: {', '.join(sorted(net.hosts)[:8])}"
                         + (" ..." if len(net.hosts) > 8 else ""))
 
     def body(underlay: Any) -> int:
         if args.matrix:
             from .measure.matrix import rtt_matrix, write_csv
-            with report.console.status("probing all host pairs ..."):
+            with ui.err.status("probing all host pairs ..."):
                 matrix = rtt_matrix(underlay, kind=args.kind, count=args.count or 1,
                                     budget=args.rate or 400.0)
             if args.csv:
                 with open(args.csv, "w", newline="") as out:
                     write_csv(net, matrix, out)
-                report.console.print(f"{len(matrix)} host pairs written to {args.csv}")
-            report.print_rtt_matrix(net, matrix)
+                ui.out.print(f"{len(matrix)} host pairs written to {args.csv}")
+            if args.json:
+                ui.emit([{"src": s, "dst": d, "sent": r.sent, "received": r.received,
+                          "rtt_ms": r.answered} for (s, d), r in sorted(matrix.items())])
+            else:
+                tables.print_rtt_matrix(ui.out, net, matrix)
             return EXIT_OK if all(r.received for r in matrix.values()) else EXIT_FAILED
         prober = underlay.prober(args.src)
         dst_ip = net.hosts[args.dst].ip
@@ -282,10 +290,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
             comparison = compare(net, underlay.routing_state().tables(), args.src, args.dst,
                                  trace.hops, trace.reached)
             if args.json:
-                print(json.dumps({"src": args.src, "dst": args.dst, "agrees": comparison.agrees,
-                                  "hops": [h.__dict__ for h in trace.hops]}))
+                ui.emit({"src": args.src, "dst": args.dst, "agrees": comparison.agrees,
+                         "hops": [h.__dict__ for h in trace.hops]})
             else:
-                report.print_path(comparison)
+                tables.print_path(ui.out, comparison)
             return EXIT_OK if comparison.agrees else EXIT_FAILED
         stream = prober.start("ping", dst=[dst_ip], kind=args.kind, count=args.count or 10,
                               rate=args.rate or 10.0, size=args.size, port=args.port,
@@ -295,23 +303,23 @@ def cmd_probe(args: argparse.Namespace) -> int:
             if msg["type"] == "probe":
                 rtts.append(msg["rtt_ms"])
                 if args.json:
-                    print(json.dumps(msg), flush=True)
+                    ui.emit(msg)
                 else:
-                    report.print_probe(msg)
+                    tables.print_probe(ui.out, msg)
         from .measure.probes import PingResult
         result = PingResult(dst_ip, rtts)
         if not args.json:
-            report.print_ping_summary(args.src, args.dst, args.kind, result)
+            tables.print_ping_summary(ui.out, args.src, args.dst, args.kind, result)
         return EXIT_OK if result.received else EXIT_FAILED
     return _with_network(args, net, body)
 
 
-def _cli(underlay: "object", script: Optional[str] = None) -> None:
+def _cli(args: argparse.Namespace, underlay: "object", script: Optional[str] = None) -> None:
     from mininet.log import setLogLevel
 
-    from .underlay.mncli import TestbedCLI
+    from .output.shell import TestbedCLI
     setLogLevel("output")
-    TestbedCLI(underlay, script=script)
+    TestbedCLI(underlay, args.ui, script=script)
     setLogLevel("warning")
 
 
@@ -319,16 +327,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .experiment.loader import load_experiment
     from .experiment.runner import Runner
     from .underlay.emulation import Underlay, UnderlayError
-    from .experiment.console import RichRunProgress, print_run_summary
-    from .underlay.report import console
+    from .output.run import RichRunProgress, print_run_summary
+    console = args.ui.out
     try:
         plan = load_experiment(args.experiment)
     except InvalidInput as exc:
         return _print_invalid(exc)
+    from .experiment.overlays import missing_programs
+    missing = missing_programs(plan.experiment)
+    if missing:
+        return _die(args, "; ".join(missing))
     try:
         Underlay(plan.net).preflight()
     except UnderlayError as exc:
-        return _die(str(exc))
+        return _die(args, str(exc))
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
@@ -336,10 +348,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner = Runner(plan, Path(args.out), trials=args.trials, seed=args.seed)
     run = runner.prepare()
     console.print(f"run directory: {run.path}", highlight=False)
-    with RichRunProgress(plan.experiment.duration, runner.trials) as progress:
+    with RichRunProgress(console, plan.experiment.duration, runner.trials) as progress:
         runner.progress = progress
         outcome = runner.execute()
-    print_run_summary(outcome)
+    print_run_summary(console, outcome)
     if outcome.status == "interrupted":
         return 130
     failed = outcome.status != "complete" or \
@@ -349,24 +361,24 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiment.results import RunError, finish_run, load_run
-    from .underlay.report import console
+    console = args.ui.out
     try:
         load_run(Path(args.run))
         finish_run(Path(args.run))
     except RunError as exc:
-        return _die(str(exc), "a run directory is results/<experiment>/<timestamp>/")
+        return _die(args, str(exc), "a run directory is results/<experiment>/<timestamp>/")
     console.print(f"wrote {Path(args.run) / 'report.html'} and report.md", highlight=False)
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment.results import RunError, compute_metrics, load_run
-    from .experiment.console import print_comparison
+    from .output.run import print_comparison
     try:
         runs = [load_run(Path(p)) for p in (args.run_a, args.run_b)]
     except RunError as exc:
-        return _die(str(exc), "a run directory is results/<experiment>/<timestamp>/")
-    print_comparison(runs, [compute_metrics(r) for r in runs])
+        return _die(args, str(exc), "a run directory is results/<experiment>/<timestamp>/")
+    print_comparison(args.ui.out, runs, [compute_metrics(r) for r in runs])
     return EXIT_OK
 
 
@@ -473,7 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from .output import Output
     args = build_parser().parse_args(argv)
+    args.ui = Output.make(json_mode=getattr(args, "json", False))
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -4,7 +4,8 @@ time (`rtt_ms`) or that no answer came within `timeout` (`delivered` 1 or 0).
 
     python -m overlays.echo --config CONFIG.json
 
-Parameters (`params` in the config): port (7000), interval (1.0 s), timeout (1.0 s).
+Parameters (`params` in the config; defaults in `EchoParams`, __init__.py): port (7000),
+interval (1.0 s), timeout (1.0 s).
 It shows the contract in full: read the config, bind to the host's address, report JSON
 lines to `output` (flushed), stop on SIGTERM at once.
 """
@@ -16,13 +17,13 @@ import socket
 import time
 from typing import Any, Dict, Tuple
 
+from . import EchoParams
+
 
 class EchoAgent:
     def __init__(self, config: Dict[str, Any]):
-        params = config.get("params", {})
-        self.port = int(params.get("port", 7000))
-        self.interval = float(params.get("interval", 1.0))
-        self.timeout = float(params.get("timeout", 1.0))
+        params = EchoParams.model_validate(config.get("params", {}))
+        self.port, self.interval, self.timeout = params.port, params.interval, params.timeout
         self.name = config["host"]["name"]
         self.peers = {(p["ip"], self.port): p["name"] for p in config["peers"]}
         self.out = open(config["output"], "a", encoding="utf-8")

@@ -2,7 +2,8 @@
 
     python -m overlays.ron --config CONFIG.json      (the contract: overlays/README.md)
 
-What it does, with its knobs (`params`, defaults in brackets):
+What it does, with its knobs (`params`, defaults in brackets; the model is `RonParams` in
+__init__.py):
 
 - Probes every other member every `probe_interval` [0.5 s] (UDP on `port` [7100]). A probe
   unanswered after `probe_timeout` [0.3 s] is lost; a loss triggers `followups` [2] extra
@@ -25,7 +26,8 @@ What it does, with its knobs (`params`, defaults in brackets):
 Reports (JSON lines): `probe_pps` and `ls_pps` (packets it sent per second, each second),
 `path_change` events (`dst`, `via` or null, `cost`), and, each `report_interval` [5 s],
 per destination: `stretch` = chosen path's latency / direct path's latency (RTT-based
-estimates; `via` names the intermediate) and `detour_better` (1 if an intermediate path
+estimates; `via` names the intermediate; `dst_ip` and `via_ips` make it a path report,
+overlays/README.md) and `detour_better` (1 if an intermediate path
 is chosen because it is better, else 0).
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ import time
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
+from . import RonParams
 from .routing import LinkEstimate, Path, choose, path_cost
 
 DATA_HEADER = struct.Struct("!4sH4s")  # final destination ip, port, origin ip
@@ -65,21 +68,14 @@ class Link:
 
 class RonAgent:
     def __init__(self, config: Dict[str, Any]):
-        p = config.get("params", {})
-        self.port = int(p.get("port", 7100))
-        self.app_port = int(p.get("app_port", 7101))
-        self.probe_interval = float(p.get("probe_interval", 0.5))
-        self.probe_timeout = float(p.get("probe_timeout", 0.3))
-        self.followups = int(p.get("followups", 2))
-        self.followup_interval = float(p.get("followup_interval", 0.1))
-        self.dead_after = int(p.get("dead_after", 3))
-        self.alpha = float(p.get("ewma_alpha", 0.3))
-        self.loss_window = int(p.get("loss_window", 20))
-        self.ls_interval = float(p.get("ls_interval", 0.5))
-        self.metric = str(p.get("metric", "latency"))
-        self.loss_penalty_ms = float(p.get("loss_penalty_ms", 500.0))
-        self.hysteresis = float(p.get("hysteresis", 0.1))
-        self.report_interval = float(p.get("report_interval", 5.0))
+        p = RonParams.model_validate(config.get("params", {}))
+        self.port, self.app_port = p.port, p.app_port
+        self.probe_interval, self.probe_timeout = p.probe_interval, p.probe_timeout
+        self.followups, self.followup_interval = p.followups, p.followup_interval
+        self.dead_after, self.alpha, self.loss_window = p.dead_after, p.ewma_alpha, p.loss_window
+        self.ls_interval, self.metric = p.ls_interval, p.metric
+        self.loss_penalty_ms, self.hysteresis = p.loss_penalty_ms, p.hysteresis
+        self.report_interval = p.report_interval
 
         self.name = config["host"]["name"]
         self.ip = config["host"]["ip"]
@@ -209,7 +205,7 @@ class RonAgent:
             chosen = path_cost(links, self.name, path, "latency", 0)
             self.report(metric="stretch", value=round(chosen / direct, 4), dst=dst,
                         dst_ip=self.peers[dst], via=path[0] if len(path) == 2 else None,
-                        via_ip=self.peers.get(path[0]) if len(path) == 2 else None)
+                        via_ips=[self.peers[path[0]]] if len(path) == 2 else [])
             self.report(metric="detour_better", value=int(len(path) == 2 and chosen < direct),
                         dst=dst)
 

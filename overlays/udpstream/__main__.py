@@ -28,36 +28,38 @@ import struct
 import time
 from typing import Any, Dict, List
 
+from . import StreamParams
+
 PACKET = struct.Struct("!Id")  # seq, sent (wall clock, seconds)
 
 
 class Flows:
     def __init__(self, config: Dict[str, Any]):
-        params = config.get("params", {})
+        params = StreamParams.model_validate(config.get("params", {}))
         me = config["host"]["name"]
         ips = {config["host"]["name"]: config["host"]["ip"],
                **{p["name"]: p["ip"] for p in config["peers"]}}
-        self.ron_port = int(params.get("ron_app_port", 7101))
+        self.ron_port = params.ron_app_port
         self.out = open(config["output"], "a", encoding="utf-8")
         self.sel = selectors.DefaultSelector()
         self.clients: List[Dict[str, Any]] = []
-        for flow in params.get("flows", []):
-            if flow["server"] == me:
+        for flow in params.flows:
+            if flow.server == me:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sock.bind((ips[me], int(flow["port"])))
+                sock.bind((ips[me], flow.port))
                 sock.setblocking(False)
-                self.sel.register(sock, selectors.EVENT_READ, flow["name"])
-            if flow["client"] == me:
+                self.sel.register(sock, selectors.EVENT_READ, flow.name)
+            if flow.client == me:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                server = (ips[flow["server"]], int(flow["port"]))
-                via_ron = flow.get("via", "direct") == "ron"
+                server = (ips[flow.server], flow.port)
+                via_ron = flow.via == "ron"
                 header = socket.inet_aton(server[0]) + struct.pack("!H", server[1]) \
                     if via_ron else b""
                 self.clients.append({
-                    "name": flow["name"], "sock": sock, "header": header,
+                    "name": flow.name, "sock": sock, "header": header,
                     "to": ("127.0.0.1", self.ron_port) if via_ron else server,
-                    "interval": 1.0 / float(flow.get("rate", 50)),
-                    "pad": bytes(max(0, int(flow.get("size", 64)) - PACKET.size)),
+                    "interval": 1.0 / flow.rate,
+                    "pad": bytes(max(0, flow.size - PACKET.size)),
                     "seq": 0, "next": time.monotonic()})
         self.running = True
 

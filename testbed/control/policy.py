@@ -1,6 +1,7 @@
 """BGP-like route selection between ASes, for every destination at once.
 
-Model (Gao-Rexford, as in ../shared/REFERENCES.md):
+Model (Gao-Rexford: L. Gao and J. Rexford, "Stable Internet routing without global
+coordination", IEEE/ACM ToN 2001; the README's Routing section):
 - Import: an AS ranks the routes its neighbours offer by
     1. relationship class of the neighbour: customer > peer > provider,
     2. policy score: a route through a `prefer` AS beats a neutral one, which beats a route
@@ -37,6 +38,11 @@ NONE, PROVIDER, PEER, CUSTOMER, ORIGIN = 0, 1, 2, 3, 4
 CLASS_NAMES = {ORIGIN: "origin", CUSTOMER: "customer", PEER: "peer", PROVIDER: "provider"}
 DEFAULT_PREF = 100
 UNREACHED = np.iinfo(np.int64).max
+# The ranking packed into one int64, smaller is better; each field has room for every
+# value it can take, so no field can spill into the next: neighbour index < 2^20 ASes;
+# path length <= 11 hops per AS (each hop at most 10 prepends) < 2^24; 1000 - local-pref
+# in 0..1000 < 2^10; policy score 0..2; ORIGIN - class 0..4.
+LEN_SHIFT, PREF_SHIFT, SCORE_SHIFT, CLASS_SHIFT = 20, 44, 54, 56
 _NO_POLICY = Policy()
 
 
@@ -152,9 +158,10 @@ class ASRoutes:
 def _key(cls: np.ndarray, score: "np.ndarray | int", pref: np.ndarray, length: np.ndarray,
          nbr: np.ndarray) -> np.ndarray:
     """Ranking as one int64 per route, smaller is better (see the module docstring)."""
-    key = ((ORIGIN - cls.astype(np.int64)) << 44) | (np.asarray(score, np.int64) << 42) | \
-          ((1000 - pref.astype(np.int64)) << 30) | (length.astype(np.int64) << 20) | \
-          nbr.astype(np.int64)
+    key = ((ORIGIN - cls.astype(np.int64)) << CLASS_SHIFT) | \
+          (np.asarray(score, np.int64) << SCORE_SHIFT) | \
+          ((1000 - pref.astype(np.int64)) << PREF_SHIFT) | \
+          (length.astype(np.int64) << LEN_SHIFT) | nbr.astype(np.int64)
     return np.where(cls == NONE, UNREACHED, key)
 
 
@@ -166,7 +173,9 @@ class _Solver:
         self.g = graph
         self.n = n
         self.cls = np.zeros((n, n), np.int8)
-        self.length = np.zeros((n, n), np.int16)
+        # path lengths fit int16 (half the memory of int32 at 10,000 ASes) unless a chain of
+        # thousands of ASes with prepends could exceed it
+        self.length = np.zeros((n, n), np.int16 if 11 * n < 2 ** 15 else np.int32)
         self.nh = np.full((n, n), -1, np.int32)
         idx = np.arange(n)
         self.cls[idx, idx] = ORIGIN
@@ -225,9 +234,10 @@ class _Solver:
             allowed[x] = False
             length = self.length[nbr] + (1 + nbr_policy.prepend.get(x_asn, 0))
             score = self._scores(x, np.full(self.n, nbr))
-            fixed = ((ORIGIN - cls_seen) << 44) | \
-                    ((1000 - policy.local_pref.get(g.asns[nbr], DEFAULT_PREF)) << 30) | nbr
-            cand = (np.asarray(score, np.int64) << 42) | (length.astype(np.int64) << 20) | fixed
+            fixed = ((ORIGIN - cls_seen) << CLASS_SHIFT) | \
+                    ((1000 - policy.local_pref.get(g.asns[nbr], DEFAULT_PREF)) << PREF_SHIFT) | nbr
+            cand = (np.asarray(score, np.int64) << SCORE_SHIFT) | \
+                (length.astype(np.int64) << LEN_SHIFT) | fixed
             better = np.flatnonzero(allowed & (cand < key))
             if better.size:
                 key[better] = cand[better]

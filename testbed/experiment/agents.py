@@ -1,14 +1,16 @@
 """Overlay deployments: agent processes in host namespaces, started and stopped by the
 contract in overlays/README.md.
 
-Each agent runs `python -m <module> --config <file>` in its host (Mininet's popen, i.e.
-mnexec into the host's namespace, detached in its own session), with the repository on
-PYTHONPATH. Its config file says who it is, who its peers are, its parameters, where to
-write its JSON lines, its seed and T=0. Stopping sends SIGTERM and waits 2 s (the
+Each agent runs `python -m <module> --config <file>` in its host (the underlay's
+`spawn`: in the host's namespace, in its own session), with the repository on
+PYTHONPATH. Its config file says who it is, who its peers are, its parameters (validated
+by the overlay's spec, defaults filled in), where to write its JSON lines, its seed and
+T=0. Stopping sends SIGTERM and waits 2 s (the
 contract); an agent still alive then is killed and the breach is logged. Stopping is two
 steps so the timeline never waits for agents to exit: `signal()` sends SIGTERM and
 returns, `reap()` (at the end of the trial, or before the overlay starts again) waits
-out the 2 s and reports how long the agents took.
+out the 2 s and reports how long the agents took; what is left then is killed with its
+whole process group (daemons an agent started included).
 """
 from __future__ import annotations
 
@@ -22,14 +24,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from ..model.network import Network
+from .overlays import members, params_of
 from .schema import Overlay
 
 STOP_GRACE_S = 2.0
 REPO = Path(__file__).resolve().parents[2]
-
-
-def members(overlay: Overlay, net: Network) -> List[str]:
-    return sorted(net.hosts) if overlay.hosts == "all" else list(overlay.hosts)
 
 
 def host_record(net: Network, name: str) -> Dict[str, Any]:
@@ -50,24 +49,25 @@ class Deployment:
     def running(self) -> bool:
         return bool(self.procs) and self.signalled is None
 
-    def start(self, host_of: Callable[[str], Any], on_pid: Callable[[int], None]) -> List[int]:
+    def start(self, spawn: Callable[..., subprocess.Popen]) -> List[int]:
+        """Start every member's agent with `spawn` (UnderlayAPI.spawn); returns the PIDs."""
         self.dir.mkdir(parents=True, exist_ok=True)
         names = members(self.overlay, self.net)
+        params = params_of(self.overlay).model_dump(mode="json")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]), "PYTHONUNBUFFERED": "1"}
         for name in names:
             config = {"overlay": self.overlay.name, "host": host_record(self.net, name),
                       "peers": [host_record(self.net, p) for p in names if p != name],
-                      "params": self.overlay.params, "output": str(self.dir / f"{name}.jsonl"),
+                      "params": params, "output": str(self.dir / f"{name}.jsonl"),
                       "seed": f"{self.seed}:{name}", "t0": self.t0}
             config_path = self.dir / f"{name}.config.json"
             config_path.write_text(json.dumps(config, indent=2))
             log = open(self.dir / f"{name}.log", "ab")
-            self.procs[name] = host_of(name).popen(
-                [sys.executable, "-m", self.overlay.module, "--config", str(config_path)],
+            self.procs[name] = spawn(
+                name, [sys.executable, "-m", self.overlay.module, "--config", str(config_path)],
                 stdout=log, stderr=log, env=env, cwd=str(REPO))
             log.close()
-            on_pid(self.procs[name].pid)
         return [p.pid for p in self.procs.values()]
 
     def exited_early(self) -> Dict[str, int]:
@@ -96,7 +96,10 @@ class Deployment:
                 proc.wait(max(0.0, STOP_GRACE_S - (time.monotonic() - self.signalled)))
                 last = max(last, time.monotonic() - self.signalled)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                try:  # the agent leads its own session: its group holds what it started
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    proc.kill()
                 proc.wait()
                 killed.append(host)
                 last = STOP_GRACE_S

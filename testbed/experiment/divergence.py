@@ -1,11 +1,14 @@
-"""Overlay paths against the underlay's, per member pair: what an overlay reported as its
-chosen path (`stretch` records: `dst_ip`, `via_ip` or null) set against the routers the
-underlay's tables take, with the metrics of measure.metrics.
+"""Overlay paths against the underlay's, per member pair, for any overlay that reports
+its paths: a *path report* is a record with `dst_ip` and `via_ips` (the overlay's
+intermediate members' addresses, in order; [] when it goes direct), and when it is a
+`stretch` metric line its value is the pair's latency stretch (overlays/README.md). The
+overlay path is set against the routers the underlay's tables take, with the metrics of
+measure.metrics.
 
 For the pair (src, dst), the underlay path is the router sequence src -> dst; the overlay
-path is src -> via followed by via -> dst (or the underlay path when it goes direct), under
-the tables of the topology as run with no failures. Only each pair's last report of a
-trial counts (the overlay's settled choice). Derived, over pairs:
+path is src -> via_1, via_1 -> via_2, ..., via_k -> dst, under the tables of the topology
+as run with no failures. Only each pair's last report of a trial counts (the overlay's
+settled choice). Derived, over pairs:
 
 - `pairs` (how many), `stretch_median`, `pairs_stretch_below_1` (share of pairs whose
   chosen path is faster than the direct one: the Detour/RON result);
@@ -25,12 +28,12 @@ from ..model import load_topology
 def last_choices(records: List[Dict[str, Any]]) -> Dict[Tuple[str, str], Dict[str, Any]]:
     last: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for r in records:
-        if r.get("metric") == "stretch" and r.get("dst_ip"):
+        if isinstance(r.get("dst_ip"), str) and isinstance(r.get("via_ips"), list):
             last[(r["host"], r["dst_ip"])] = r
     return last
 
 
-def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, float]]:
+def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, Optional[float]]]:
     """Per pair: stretch and the two divergences."""
     choices = last_choices(records)
     if not choices:
@@ -41,12 +44,13 @@ def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, float
     out = []
     for (src, dst_ip), r in sorted(choices.items()):
         under, _ = forward_path(net, tables, src, dst_ip)
-        over = under
-        if r.get("via_ip") in host_of:
-            first, _ = forward_path(net, tables, src, r["via_ip"])
-            second, _ = forward_path(net, tables, host_of[r["via_ip"]], dst_ip)
-            over = first + second
-        out.append({"stretch": float(r["value"]),
+        vias = [ip for ip in r["via_ips"] if ip in host_of]
+        over: List[str] = []
+        for a, b in zip([src] + [host_of[ip] for ip in vias], vias + [dst_ip]):
+            over += forward_path(net, tables, a, b)[0]
+        stretch = float(r["value"]) if r.get("metric") == "stretch" and \
+            isinstance(r.get("value"), (int, float)) else None
+        out.append({"stretch": stretch,
                     "divergence_links": metrics.jaccard_distance(metrics.link_set(under),
                                                                  metrics.link_set(over)),
                     "divergence_edit": metrics.normalised_edit_distance(under, over)})
@@ -57,8 +61,11 @@ def pair_metrics(run: Any, records: List[Dict[str, Any]]) -> Dict[str, Optional[
     values = pair_values(run, records)
     if not values:
         return {}
-    stretch = [v["stretch"] for v in values]
-    return {"pairs": len(values), "stretch_median": statistics.median(stretch),
-            "pairs_stretch_below_1": sum(1 for s in stretch if s < 1) / len(stretch),
+    out: Dict[str, Optional[float]] = {"pairs": len(values)}
+    stretch = [v["stretch"] for v in values if v["stretch"] is not None]
+    if stretch:
+        out.update({"stretch_median": statistics.median(stretch),
+                    "pairs_stretch_below_1": sum(1 for s in stretch if s < 1) / len(stretch)})
+    return {**out,
             "divergence_links": statistics.fmean(v["divergence_links"] for v in values),
             "divergence_edit": statistics.fmean(v["divergence_edit"] for v in values)}

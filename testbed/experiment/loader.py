@@ -13,23 +13,29 @@ import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, Set
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pydantic
 import yaml
 
-from ..model import InvalidInput, load_topology, parse_topology
+from ..model import InvalidInput
 from ..model.checks import Problem
-from ..model.diagnostics import Diagnostic, did_you_mean
+from ..model.diagnostics import Diagnostic, did_you_mean, excerpt
 from ..model.loader import (kind_of, problem_diagnostics, pydantic_diagnostics, read_input,
-                            replace_policy)
+                            validate_topology)
 from ..model.network import Network
-from ..model.yamlpos import load_with_positions
+from ..model.yamlpos import Positions, load_with_positions
+from .actions import REGISTRY, CheckContext
+from .overlays import check_overlays, params_errors, spec_of
 from .schema import Experiment
 
 EXAMPLE_HINT = "see experiments/echo-line.yaml for a small complete example"
 PING_METRICS = ("sent", "received", "loss", "delivery", "rtt_min_ms", "rtt_median_ms",
                 "rtt_mean_ms", "rtt_p95_ms", "rtt_max_ms", "outage_s")
+# keys only an experiment has: a file with any of them is read as an experiment
+EXPERIMENT_KEYS = {"topology", "duration", "workloads", "overlays", "timeline", "trials",
+                   "expect"}
+TOPOLOGY_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -42,59 +48,78 @@ class Plan:
     topology_source: str
 
 
-def is_experiment(path: "str | Path") -> bool:
-    """An experiment file (experiment keys, no `ases`) rather than a topology?"""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return False
-    keys = {"topology", "duration", "workloads", "overlays", "timeline", "trials", "expect"}
-    return isinstance(data, dict) and bool(keys & set(data)) and "ases" not in data
+def read_document(path: "str | Path") -> Tuple[str, Any, Positions]:
+    """(text, data, positions) of an input file, within the limits of `yamlpos`."""
+    text = read_input(path, "experiments/ and topologies/")
+    data, positions = load_with_positions(text, str(path))
+    return text, data, positions
+
+
+def is_experiment(data: Any) -> bool:
+    """Parsed YAML of an experiment file rather than a topology?"""
+    return isinstance(data, dict) and bool(EXPERIMENT_KEYS & set(map(str, data)))
 
 
 def load_experiment(path: "str | Path") -> Plan:
-    filename = str(path)
-    text = read_input(path, "experiments/")
-    data, positions = load_with_positions(text, filename)
+    text, data, positions = read_document(path)
+    return validate_experiment(str(path), text, data, positions)
+
+
+def validate_experiment(filename: str, text: str, data: Any, positions: Positions) -> Plan:
     if not isinstance(data, dict):
         line, col = positions.get((), (1, 1))
-        what = "empty" if data is None else f"a {kind_of(data)}"
+        what = "empty" if data is None else kind_of(data)
         raise InvalidInput([Diagnostic(filename, line or 1, col or 1, "",
                                        f"the file must be a mapping with 'name', 'topology' "
                                        f"and 'duration', but it is {what}", EXAMPLE_HINT)])
+    if "ases" in data:
+        raise InvalidInput(problem_diagnostics(
+            [Problem(("ases", "<key>"), "an experiment does not define ASes itself",
+                     "put them in a topology file and name it with 'topology: FILE'")],
+            positions, filename))
     try:
         exp = Experiment.model_validate(data)
     except pydantic.ValidationError as exc:
         raise InvalidInput(pydantic_diagnostics(exc, data, positions, filename, Experiment)) from None
     topo_path = Path(os.path.normpath(Path(filename).parent / exp.topology_file))
     topo_key = ("topology",) if isinstance(data["topology"], str) else ("topology", "file")
-    if not topo_path.is_file():
+    where = excerpt(exp.topology_file, 80)
+    if topo_path.suffix not in TOPOLOGY_SUFFIXES or not topo_path.is_file():
+        problem = f"no topology file '{where}'" if not topo_path.is_file() else \
+            f"'{where}' is not a topology file (they end in .yaml)"
         raise InvalidInput(problem_diagnostics(
-            [Problem(topo_key, f"no topology file '{exp.topology_file}' (looked for {topo_path})",
-                     "the path is relative to the experiment file, e.g. "
-                     "../topologies/line-3as.yaml")], positions, filename))
-    topology_text = _with_overrides(topo_path.read_text(encoding="utf-8"), exp.overrides)
+            [Problem(topo_key, problem, "the path is relative to the experiment file, e.g. "
+                                        "../topologies/line-3as.yaml")], positions, filename))
+    net, topology_text = _topology(topo_path, exp.overrides, positions, filename)
+    diagnostics = problem_diagnostics(list(check_experiment(exp, net, topology_text)),
+                                      positions, filename)
+    for i, error in params_errors(exp).items():
+        o = exp.overlays[i]
+        diagnostics += pydantic_diagnostics(error, o.params, positions, filename,
+                                            spec_of(o.module).params,
+                                            prefix=("overlays", i, "params"))
+    if diagnostics:
+        raise InvalidInput(sorted(diagnostics, key=lambda d: (d.line, d.col)))
+    return Plan(exp, net, filename, text, topology_text, str(topo_path))
+
+
+def _topology(path: Path, overrides: Dict[str, Any], positions: Positions,
+              filename: str) -> Tuple[Network, str]:
+    """The topology the experiment runs on, and its text (overrides merged in). Problems
+    of the file itself are reported at its own lines; problems the overrides cause, at
+    the experiment's `topology.overrides`."""
+    text, data, topo_positions = read_document(path)
+    if not overrides:
+        return validate_topology(data, topo_positions, str(path)), text
+    merged = merge(data if isinstance(data, dict) else {}, overrides)
     try:
-        net = load_topology(topo_path) if not exp.overrides else \
-            parse_topology(topology_text, str(topo_path))
+        net = validate_topology(merged, {}, str(path))
     except InvalidInput as exc:
-        if not exp.overrides:
-            raise
         raise InvalidInput(problem_diagnostics(
             [Problem(("topology", "overrides"), f"with these overrides the topology is invalid: "
                                                 f"{d.path}: {d.message}", d.hint)
              for d in exc.diagnostics], positions, filename)) from None
-    problems = list(check_experiment(exp, net, topology_text))
-    if problems:
-        raise InvalidInput(problem_diagnostics(problems, positions, filename))
-    return Plan(exp, net, filename, text, topology_text, str(topo_path))
-
-
-def _with_overrides(text: str, overrides: Dict[str, Any]) -> str:
-    if not overrides:
-        return text
-    data = yaml.safe_load(text) or {}
-    return yaml.safe_dump(merge(data, overrides), sort_keys=False)
+    return net, yaml.safe_dump(merged, sort_keys=False)
 
 
 def merge(base: Any, over: Any) -> Any:
@@ -108,6 +133,7 @@ def merge(base: Any, over: Any) -> Any:
 
 
 def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Iterator[Problem]:
+    """Rules that need the network (overlay params are checked by `params_errors`)."""
     hosts, routers = set(net.hosts), set(net.routers)
     adjacent = {frozenset((l.a, l.b)) for l in net.links}
     workloads = {w.name for w in exp.workloads}
@@ -152,37 +178,14 @@ def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Itera
                 yield from host(name, ("overlays", i, "hosts", j))
             if len(set(o.hosts)) != len(o.hosts):
                 yield Problem(("overlays", i, "hosts"), "a host is listed twice")
+    ctx = CheckContext(exp, net, topology_text, frozenset(adjacent), workloads, overlays)
     for i, ev in enumerate(exp.timeline):
         if ev.at > exp.duration:
             yield Problem(("timeline", i, "at"), f"at {ev.at:g} s is after the end "
                                                  f"({exp.duration:g} s)")
-        if isinstance(ev.link, list):
-            unknown = [n for n in ev.link if n not in hosts | routers]
-            for n in unknown:
-                yield Problem(("timeline", i, "link"), f"no node '{n}' in {net.name}",
-                              did_you_mean(n, hosts | routers))
-            if not unknown and frozenset(ev.link) not in adjacent:
-                yield Problem(("timeline", i, "link"), f"no link between {ev.link[0]} and "
-                                                       f"{ev.link[1]}", "name two adjacent nodes")
-        if ev.node is not None and ev.node not in routers:
-            yield Problem(("timeline", i, "node"), f"no router '{ev.node}' in {net.name}",
-                          did_you_mean(ev.node, routers) or "node_fail/node_recover take routers")
-        if ev.workload is not None and ev.workload not in workloads:
-            yield Problem(("timeline", i, "workload"), f"no workload '{ev.workload}'",
-                          did_you_mean(ev.workload, workloads))
-        if ev.overlay is not None and ev.overlay not in overlays:
-            yield Problem(("timeline", i, "overlay"), f"no overlay '{ev.overlay}'",
-                          did_you_mean(ev.overlay, overlays))
-        if ev.action == "policy" and ev.asn is not None and ev.policy is not None:
-            if ev.asn not in net.ases:
-                yield Problem(("timeline", i, "asn"), f"no AS {ev.asn} in {net.name}")
-            else:
-                try:
-                    parse_topology(replace_policy(topology_text, ev.asn,
-                                               ev.policy.model_dump(exclude_defaults=True)))
-                except InvalidInput as exc:
-                    for d in exc.diagnostics:
-                        yield Problem(("timeline", i, "policy"), d.message, d.hint)
+        for key, message, hint in REGISTRY[ev.action].check(ev, ctx):
+            yield Problem(("timeline", i, key), message, hint)
+    yield from check_overlays(exp, net)
     for i, e in enumerate(exp.expect):
         subject, _, metric = e.metric.partition(".")
         if subject in workloads:

@@ -8,13 +8,9 @@ actions marked, and how the measurements are distributed.
 - `rtt_cdf.png`: CDF of RTT per workload, all trials pooled;
 - `<overlay>_pairs_cdf.png`: for an overlay that reports its chosen paths (divergence.py),
   CDFs over member pairs of latency stretch and path divergence;
-- `probe_overhead.png`: for overlays reporting `probe_pps` with `members` (the RON agent;
-  several deployments of different sizes make the curve), probe packets sent per member
-  per second against the number of members, with
-  the analytic 2(N-1)/probe_interval (each member probes every peer and answers every
-  peer's probe once per interval: N(N-1) probes and as many replies in all, the N^2 that
-  limits RON's size).
-Vertical lines mark the timeline's actions (link, node, policy changes) of trial 1.
+- whatever an overlay's spec draws (`OverlaySpec.plots`, e.g. RON's probe overhead).
+Vertical lines mark the timeline's actions of trial 1 that their family marks (link,
+node and policy changes).
 `delivery.png` also shows application flows (by send time).
 """
 from __future__ import annotations
@@ -23,13 +19,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-MARKED = ("link_down", "link_up", "set_link", "node_fail", "node_recover", "policy")
-
+from .actions import marked
 
 def _markers(run: Any) -> List[Tuple[float, str]]:
     first = run.trials[0] if run.trials else 1
+    drawn = marked()
     return [(e["actual"], f"{e['action']} {e['target']}") for e in run.events
-            if e.get("type") == "action" and e.get("trial") == first and e["action"] in MARKED]
+            if e.get("type") == "action" and e.get("trial") == first and e["action"] in drawn]
 
 
 def _mark(ax: Any, markers: List[Tuple[float, str]]) -> None:
@@ -86,12 +82,13 @@ def make_all(run: Any, folder: Path) -> List[Path]:
         fig.tight_layout()
         made.append(_save(fig, folder / "rtt_cdf.png"))
 
-    overhead: List[Tuple[Dict[str, Any], List[Dict[str, Any]]]] = []
-    for o in cfg.get("overlays", []):
-        records = [r for t in run.trials for r in run.overlay_records(t, o["name"])]
-        made += _pairs_cdf(run, o["name"], records, folder)
-        overhead.append((o, records))
-    made += _overhead(overhead, folder)
+    by_spec: Dict[int, Tuple[Any, List[Any]]] = {}
+    for spec, dep in run.deployments():
+        made += _pairs_cdf(run, dep.name, [r for rs in dep.records.values() for r in rs], folder)
+        by_spec.setdefault(id(spec), (spec, []))[1].append(dep)
+    for spec, deps in by_spec.values():
+        if spec.plots is not None:
+            made += spec.plots(deps, folder)
 
     series = _delivery_series(run, workloads)
     if series:
@@ -158,34 +155,6 @@ def _pairs_cdf(run: Any, name: str, records: List[Dict[str, Any]], folder: Path)
     fig.suptitle(f"{name}: {len(values)} member pairs", fontsize=10)
     fig.tight_layout()
     return [_save(fig, folder / f"{name}_pairs_cdf.png")]
-
-
-def _overhead(overlays: List[Tuple[Dict[str, Any], List[Dict[str, Any]]]],
-              folder: Path) -> List[Path]:
-    import matplotlib.pyplot as plt
-    per_n: Dict[int, List[float]] = defaultdict(list)
-    intervals = set()
-    for overlay, records in overlays:
-        for r in records:
-            if r.get("metric") == "probe_pps" and r.get("members"):
-                per_n[int(r["members"])].append(float(r["value"]))
-                intervals.add(float(overlay.get("params", {}).get("probe_interval", 0.5)))
-    if not per_n or len(intervals) != 1:
-        return []  # the analytic curve needs one probe interval
-    interval = intervals.pop()
-    ns = sorted(per_n)
-    measured = [sum(per_n[n]) / len(per_n[n]) for n in ns]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    grid = list(range(2, max(ns) + 1))
-    ax.plot(grid, [2 * (n - 1) / interval for n in grid], "-", color="gray",
-            label=f"analytic 2(N-1)/{interval:g} s")
-    ax.plot(ns, measured, "o", label="measured (mean per member)")
-    ax.set_xlabel("members N")
-    ax.set_ylabel("probe packets sent per member per s")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return [_save(fig, folder / "probe_overhead.png")]
 
 
 def _save(fig: Any, path: Path) -> Path:

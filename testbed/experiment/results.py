@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+
+from overlays.spec import Deployed
 
 from . import derive, divergence
+from .overlays import NoSpec, spec_of
 from .rundir import read_jsonl
 
 SELECT = {"rtt": ("rtt_min_ms", "rtt_median_ms", "rtt_mean_ms", "rtt_p95_ms", "rtt_max_ms"),
@@ -51,6 +54,22 @@ class Run:
     def flows(self, trial: int, overlay: str) -> Dict[str, List[Dict[str, Any]]]:
         return derive.flow_probes(self.overlay_records(trial, overlay), self.t0(trial))
 
+    def deployments(self) -> List[Tuple[Any, Deployed]]:
+        """(spec, Deployed) of every overlay deployment whose module still has a spec (a
+        run made by another version may name one that no longer exists)."""
+        out = []
+        for o in self.config.get("overlays", []):
+            try:
+                spec = spec_of(o.get("module", ""))
+                params = spec.params.model_validate(o.get("params", {}))
+            except (NoSpec, ValueError):
+                continue
+            hosts = o["hosts"] if isinstance(o["hosts"], list) else []
+            out.append((spec, Deployed(o["name"], params, hosts,
+                                       {t: self.overlay_records(t, o["name"])
+                                        for t in self.trials})))
+        return out
+
 
 def load_run(path: Path) -> Run:
     manifest_path = path / "manifest.json"
@@ -68,6 +87,7 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
     wanted = set(cfg.get("metrics", list(SELECT) + ["overlay"]))
     keep = {m for group in wanted if group in SELECT for m in SELECT[group]}
     per_trial: Dict[str, Dict[str, Optional[float]]] = {}
+    specs = {dep.name: (spec, dep) for spec, dep in run.deployments()}
     for trial in run.trials:
         flat: Dict[str, Optional[float]] = {}
         for w in cfg.get("workloads", []):
@@ -84,6 +104,10 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
                         flat[f"{o['name']}.{flow}.{name}"] = value
                 for name, value in divergence.pair_metrics(run, records).items():
                     flat[f"{o['name']}.{name}"] = value
+                spec, dep = specs.get(o["name"], (None, None))
+                if spec is not None and spec.metrics is not None:
+                    for name, value in spec.metrics(records, dep.params).items():
+                        flat[f"{o['name']}.{name}"] = value
         per_trial[str(trial)] = flat
     across = derive.across_trials(list(per_trial.values()))
     expectations = []

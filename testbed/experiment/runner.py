@@ -19,16 +19,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..measure import fidelity
 from ..model import parse_topology
-from ..underlay.emulation import Underlay
+from ..model.network import Network
+from ..underlay.api import UnderlayAPI
+from .actions import REGISTRY, Action
 from .agents import Deployment
 from .loader import Plan
 from .rundir import RunDir, versions
-from .timeline import Action, Schedule, schedule
+from .timeline import Schedule, schedule
 from .workloads import PingWorkload
+
+UnderlayFactory = Callable[[Network], UnderlayAPI]
 
 CPU_IDLE_MIN = 0.10
 EMULATOR_CPU_MAX = 0.90
@@ -53,10 +57,11 @@ class Progress:
 class Trial:
     """One trial's live objects, so that anything may be stopped from anywhere."""
 
-    def __init__(self, plan: Plan, run: RunDir, index: int, sched: Schedule, topo_path: Path):
+    def __init__(self, plan: Plan, run: RunDir, index: int, sched: Schedule, topo_path: Path,
+                 make_underlay: UnderlayFactory):
         self.plan, self.run, self.index, self.sched = plan, run, index, sched
         self.net = parse_topology(plan.topology_text, str(topo_path))
-        self.underlay = Underlay(self.net)
+        self.underlay = make_underlay(self.net)
         self.workloads: Dict[str, PingWorkload] = {}
         self.stopped_loads: List[PingWorkload] = []  # still draining probes in flight
         self.deployments: Dict[str, Deployment] = {}
@@ -66,30 +71,12 @@ class Trial:
     def now(self) -> float:
         return time.monotonic() - self.t0
 
-    # --- actions ------------------------------------------------------------------------
+    # --- actions (actions/: each family applies itself through start, stop, underlay) ---
     def execute(self, action: Action) -> Dict[str, Any]:
         """Carry out one action; returns extra fields for its event."""
-        u, p = self.underlay, action.params
-        if action.action in ("link_down", "link_up"):
-            u.set_link(p["link"][0], p["link"][1], action.action == "link_up")
-        elif action.action == "set_link":
-            fields = {"delay": "delay_ms", "jitter": "jitter_ms", "loss": "loss_pct",
-                      "bandwidth": "bandwidth_mbit"}
-            changes = {fields[k]: (p[k] or None) if k == "bandwidth" else p[k]
-                       for k in fields if k in p}  # bandwidth 0 removes the limit
-            props = u.set_link_params(p["link"][0], p["link"][1], **changes)
-            return {"props": props.__dict__}
-        elif action.action in ("node_fail", "node_recover"):
-            u.set_router(action.target, action.action == "node_recover")
-        elif action.action == "policy":
-            u.set_policy(p["asn"], p["policy"])
-        elif action.action == "start":
-            return self._start(action.target, p["kind"])
-        elif action.action == "stop":
-            return self._stop(action.target, p["kind"])
-        return {}
+        return REGISTRY[action.action].apply(action, self)
 
-    def _start(self, name: str, kind: str) -> Dict[str, Any]:
+    def start(self, name: str, kind: str) -> Dict[str, Any]:
         exp = self.plan.experiment
         if kind == "workload":
             if name in self.workloads and self.workloads[name].running:
@@ -113,12 +100,11 @@ class Trial:
         spec_o = next(o for o in exp.overlays if o.name == name)
         dep = Deployment(spec_o, self.net, self.run.path / "overlays" / f"trial-{self.index}" / name,
                          self.sched.seed, time.time() - self.now())
-        assert self.underlay.state is not None
-        pids = dep.start(self.underlay.host, self.underlay.state.add_pids)
+        pids = dep.start(self.underlay.spawn)
         self.deployments[name] = dep
         return {"agents": len(pids)}
 
-    def _stop(self, name: str, kind: str) -> Dict[str, Any]:
+    def stop(self, name: str, kind: str) -> Dict[str, Any]:
         if kind == "workload":
             load = self.workloads.get(name)
             if load is None or not load.running:
@@ -153,7 +139,12 @@ class Trial:
 
 class Runner:
     def __init__(self, plan: Plan, out: Path, trials: Optional[int] = None,
-                 seed: Optional[int] = None, progress: Optional[Progress] = None):
+                 seed: Optional[int] = None, progress: Optional[Progress] = None,
+                 make_underlay: Optional[UnderlayFactory] = None):
+        if make_underlay is None:
+            from ..underlay.emulation import Underlay
+            make_underlay = Underlay
+        self.make_underlay = make_underlay
         self.plan = plan
         self.exp = plan.experiment
         self.trials = trials or self.exp.trials
@@ -214,7 +205,7 @@ class Runner:
         self.progress.phase(k, trials, "bringing up")
         sched = schedule(self.exp, self.plan.net, k, self.seed)
         topo_path = run.path / "inputs" / "topology.run.yaml"
-        trial = self.trial = Trial(self.plan, run, k, sched, topo_path)
+        trial = self.trial = Trial(self.plan, run, k, sched, topo_path, self.make_underlay)
         run.event(type="trial_starting", trial=k, seed=sched.seed, choices=sched.choices)
         u = trial.underlay
         u.start()
@@ -228,9 +219,8 @@ class Runner:
         sources = sorted({a for pairs in sched.pairs.values() for a, _ in pairs})
         for src in sources:
             u.prober(src)  # forked before T=0, so a workload starts in microseconds
-        emulator_pid = u.emulator.pid if u.emulator else None
         idle0, total0 = fidelity.cpu_times()
-        emu0 = fidelity.process_cpu_seconds(emulator_pid)
+        emu0 = u.emulator_cpu_seconds()
         trial.t0, trial.t0_ns = time.monotonic(), time.time_ns()
         run.event(type="trial_started", trial=k, t0_wall=trial.t0_ns / 1e9)
         self.progress.phase(k, trials, "running")
@@ -246,8 +236,8 @@ class Runner:
         idle1, total1 = fidelity.cpu_times()
         wall = trial.now()
         cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
-        emu = ((fidelity.process_cpu_seconds(emulator_pid) - emu0) / wall
-               if emulator_pid else None)
+        emu1 = u.emulator_cpu_seconds()
+        emu = (emu1 - emu0) / wall if emu0 is not None and emu1 is not None else None
         ok = cpu_idle >= CPU_IDLE_MIN and (emu is None or emu <= EMULATOR_CPU_MAX)
         run.event(type="trial_fidelity", trial=k, cpu_idle=round(cpu_idle, 3),
                   emulator_cpu=None if emu is None else round(emu, 3),
@@ -269,10 +259,9 @@ class Runner:
         try:
             trial.stop_all()
         finally:
-            controller = trial.underlay.controller
-            if controller is not None and trial.t0_ns:
+            if trial.t0_ns:
                 t0 = trial.t0_ns / 1e9
-                for event in list(controller.events):
+                for event in trial.underlay.controller_events():
                     if event.get("t", 0) >= t0 - 1:
                         self.run.event(type="controller", trial=trial.index,
                                        at=round(event["t"] - t0, 6), **event)

@@ -6,7 +6,8 @@ Random choices draw from one generator seeded with "<seed>:<trial>" (string seed
 stable across Python versions and machines):
 - `pairs: {random: N}`: N distinct ordered host pairs;
 - `link: random-inter-as`: one inter-AS link per trial, the same for every event of that
-  trial that says so (so a `link_down` and a later `link_up` hit the same link).
+  trial that says so (so a `link_down` and a later `link_up` hit the same link); drawn
+  by the action (`actions.Draws`), after the pairs.
 
 Workloads and overlays start and stop at their own `start`/`stop` (default: the end);
 `start`/`stop` events in the timeline add more. Actions at the same time keep file order,
@@ -15,22 +16,12 @@ workload and overlay starts first.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..model.network import Network
+from .actions import REGISTRY, Action, Draws
 from .schema import Experiment
-
-
-@dataclass(frozen=True)
-class Action:
-    at: float  # seconds after T=0
-    action: str  # link_down ... stop
-    target: str  # what it acts on, for people: "as1.r1-as2.r1", "ping-direct"
-    params: Dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> Dict[str, Any]:
-        return {"at": self.at, "action": self.action, "target": self.target, **self.params}
 
 
 @dataclass
@@ -61,41 +52,15 @@ def schedule(exp: Experiment, net: Network, trial: int, seed: Optional[int] = No
             every = [(a, b) for a in hosts for b in hosts if a != b]
             pairs[w.name] = sorted(rng.sample(every, w.pairs.random))
             choices[f"{w.name}.pairs"] = [list(p) for p in pairs[w.name]]
-    random_link: Optional[Tuple[str, str]] = None
-    if any(ev.link == "random-inter-as" for ev in exp.timeline):
-        inter = sorted((l.a, l.b) for l in net.links if l.kind == "inter")
-        random_link = rng.choice(inter)
-        choices["random-inter-as"] = list(random_link)
-
-    starts: List[Action] = []
-    for kind, items in (("workload", exp.workloads), ("overlay", exp.overlays)):
-        for item in items:
-            starts.append(Action(item.start, "start", item.name, {"kind": kind}))
+    draws = Draws(rng, net, choices)
+    own = [(kind, item) for kind, items in (("workload", exp.workloads),
+                                            ("overlay", exp.overlays)) for item in items]
+    starts = [Action(item.start, "start", item.name, {"kind": kind}) for kind, item in own]
     stops = [Action(item.stop if item.stop is not None else exp.duration, "stop", item.name,
-                    {"kind": kind})
-             for kind, items in (("workload", exp.workloads), ("overlay", exp.overlays))
-             for item in items]
-    timeline: List[Action] = []
+                    {"kind": kind}) for kind, item in own]
+    timeline = []
     for ev in exp.timeline:
-        params: Dict[str, Any] = {}
-        if ev.link is not None:
-            link = random_link if ev.link == "random-inter-as" else tuple(ev.link)
-            assert link is not None
-            params["link"] = list(link)
-            target = f"{link[0]}-{link[1]}"
-        elif ev.node is not None:
-            target = ev.node
-        elif ev.action == "policy":
-            target = f"as{ev.asn}"
-            params["asn"] = ev.asn
-            params["policy"] = ev.policy.model_dump(exclude_defaults=True) if ev.policy else {}
-        else:
-            target = ev.workload or ev.overlay or ""
-            params["kind"] = "workload" if ev.workload else "overlay"
-        for key in ("delay", "jitter", "loss", "bandwidth"):
-            value = getattr(ev, key)
-            if value is not None:
-                params[key] = value
+        target, params = REGISTRY[ev.action].resolve(ev, draws)
         timeline.append(Action(ev.at, ev.action, target, params))
     ordered = sorted(enumerate(starts + timeline + stops),
                      key=lambda item: (item[1].at, item[0]))

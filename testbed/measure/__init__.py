@@ -1,1 +1,2 @@
-"""Measurement: path metrics (pure) and, later, probes run inside host namespaces."""
+"""Measurement: probes run inside host namespaces, path mapping, path metrics (pure), RTT
+matrices and fidelity checks; a running network is seen through underlay.api."""

@@ -30,6 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..underlay.api import UnderlayAPI
 from .paths import PathSpec, one_way
 
 
@@ -62,16 +63,6 @@ class Verdict:
         return {"verdict": "ok" if self.ok else "degraded", **asdict(self)}
 
 
-def process_cpu_seconds(pid: Optional[int]) -> float:
-    if not pid:
-        return 0.0
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def cpu_times() -> Tuple[float, float]:
     fields = [float(x) for x in open("/proc/stat").readline().split()[1:]]
     return fields[3] + fields[4], sum(fields)  # idle + iowait, total
@@ -91,20 +82,20 @@ def sample_pairs(net: Any, limit: int = 3) -> List[Tuple[str, str]]:
     return [(src, dst) for dst in others[-limit:]]
 
 
-def _ping(host: Any, ip: str, count: int, interval: float) -> List[Optional[float]]:
-    out = host.cmd(f"ping -n -c {count} -i {interval} -W 1 {ip}")
+def _ping(underlay: UnderlayAPI, host: str, ip: str, count: int,
+          interval: float) -> List[Optional[float]]:
+    out = underlay.run(host, f"ping -n -c {count} -i {interval} -W 1 {ip}")
     rtts: Dict[int, float] = {int(m.group(1)): float(m.group(2))
                               for m in re.finditer(r"icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms", out)}
     return [rtts.get(i) for i in range(1, count + 1)]
 
 
-def check(underlay: Any, pairs: Optional[List[Tuple[str, str]]] = None, count: int = 100,
+def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, count: int = 100,
           interval: float = 0.02, throughput: bool = True) -> Verdict:
     net, tables, props = underlay.net, underlay.routing_state().tables(), underlay.link_props
     pairs = pairs or sample_pairs(net)
-    emulator_pid = underlay.emulator.pid if underlay.emulator else None
     idle0, total0 = cpu_times()
-    emu0, wall0 = process_cpu_seconds(emulator_pid), time.monotonic()
+    emu0, wall0 = underlay.emulator_cpu_seconds(), time.monotonic()
     samples = []
     for src, dst in pairs:
         expected = expected_rtt(net, tables, props, src, dst)
@@ -112,9 +103,9 @@ def check(underlay: Any, pairs: Optional[List[Tuple[str, str]]] = None, count: i
             continue
         there, back = expected
         # warm-up: ARP and the first packet-ins are not what we measure
-        underlay.host(src).cmd(f"ping -n -c 2 -i 0.2 -W 1 {net.hosts[dst].ip}")
+        underlay.run(src, f"ping -n -c 2 -i 0.2 -W 1 {net.hosts[dst].ip}")
         base, base_std = _base_rtt(underlay, there.links + back.links, src, dst)
-        rtts = _ping(underlay.host(src), net.hosts[dst].ip, count, interval)
+        rtts = _ping(underlay, src, net.hosts[dst].ip, count, interval)
         got = [r for r in rtts if r is not None]
         loss_expected = 1 - (1 - there.loss) * (1 - back.loss)
         sample = Sample(src, dst, len(there.links) + len(back.links),
@@ -129,23 +120,25 @@ def check(underlay: Any, pairs: Optional[List[Tuple[str, str]]] = None, count: i
     tput = _throughput(underlay, pairs[0]) if throughput and pairs else None
     idle1, total1 = cpu_times()
     cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
-    emulator_cpu = (process_cpu_seconds(emulator_pid) - emu0) / max(time.monotonic() - wall0, 1e-9)
+    emu1 = underlay.emulator_cpu_seconds()
+    emulator_cpu = (emu1 - emu0) / max(time.monotonic() - wall0, 1e-9) \
+        if emu0 is not None and emu1 is not None else None
     problems = [f"{s.src} -> {s.dst}: {p}" for s in samples for p in s.problems]
     if tput and tput.get("problem"):
         problems.append(tput["problem"])
     if cpu_idle < 0.10:
         problems.append(f"CPU idle only {100 * cpu_idle:.0f}% during the measurement: "
                         "the machine is saturated, timings are not trustworthy")
-    if emulator_pid and tput and tput.get("problem") and emulator_cpu > 0.5:
+    if emulator_cpu is not None and tput and tput.get("problem") and emulator_cpu > 0.5:
         problems.append(f"the link emulator used {100 * emulator_cpu:.0f}% of a core on "
                         "average, and all of one during the TCP test: it is the bottleneck")
     if not samples:
         problems.append("no sample pair is reachable")
     return Verdict(not problems, samples, tput, round(cpu_idle, 3),
-                   round(emulator_cpu, 3) if emulator_pid else None, problems)
+                   None if emulator_cpu is None else round(emulator_cpu, 3), problems)
 
 
-def _base_rtt(underlay: Any, links: List[int], src: str, dst: str) -> Tuple[float, float]:
+def _base_rtt(underlay: UnderlayAPI, links: List[int], src: str, dst: str) -> Tuple[float, float]:
     """Median and std of the RTT with the path's delays, jitter and loss set to zero."""
     net = underlay.net
     saved = {i: underlay.link_props[i] for i in set(links)}
@@ -153,7 +146,7 @@ def _base_rtt(underlay: Any, links: List[int], src: str, dst: str) -> Tuple[floa
         link = net.links[i]
         underlay.set_link_params(link.a, link.b, delay_ms=0, jitter_ms=0, loss_pct=0)
     try:
-        got = [r for r in _ping(underlay.host(src), net.hosts[dst].ip, 50, 0.01) if r is not None]
+        got = [r for r in _ping(underlay, src, net.hosts[dst].ip, 50, 0.01) if r is not None]
     finally:
         for i, props in saved.items():
             link = net.links[i]
@@ -179,14 +172,13 @@ def _judge(s: Sample, count: int) -> None:
                           f"{100 * s.expected_loss:.1f}%")
 
 
-def _throughput(underlay: Any, pair: Tuple[str, str], seconds: int = 2) -> Dict[str, Any]:
+def _throughput(underlay: UnderlayAPI, pair: Tuple[str, str], seconds: int = 2) -> Dict[str, Any]:
     net = underlay.net
     src, dst = pair
-    server = underlay.host(dst)
-    server.cmd("iperf3 -s -1 -D -p 5299 >/dev/null 2>&1")
+    underlay.run(dst, "iperf3 -s -1 -D -p 5299 >/dev/null 2>&1")
     time.sleep(0.3)
-    out = underlay.host(src).cmd(f"iperf3 -c {net.hosts[dst].ip} -p 5299 -t {seconds} -J")
-    server.cmd("pkill -f 'iperf3 -s -1 -D -p 5299' >/dev/null 2>&1")
+    out = underlay.run(src, f"iperf3 -c {net.hosts[dst].ip} -p 5299 -t {seconds} -J")
+    underlay.run(dst, "pkill -f 'iperf3 -s -1 -D -p 5299' >/dev/null 2>&1")
     try:
         mbit = json.loads(out[out.index("{"):])["end"]["sum_received"]["bits_per_second"] / 1e6
     except (ValueError, KeyError):

@@ -5,7 +5,7 @@ For every ordered pair of ASes (x, d), from x's first router to the first router
 - router hops: the router path the installed tables give against the fewest router hops;
 - latency: the configured one-way delay along that router path against the lowest-delay
   router path (link `delay`, 0 where unset).
-Inflation = policy / shortest (REFERENCES.md); pairs without a policy route are counted
+Inflation = policy / shortest (docs/definitions.md); pairs without a policy route are counted
 apart. Pure: computed from the model and the tables, no network needed.
 """
 from __future__ import annotations

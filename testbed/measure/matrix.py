@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any, Dict, List, Optional, Tuple
 
 from ..model.network import Network
+from ..underlay.api import UnderlayAPI
 from .probes import PingResult
 
 Pair = Tuple[str, str]
@@ -25,7 +26,7 @@ CSV_FIELDS = ["src", "dst", "src_asn", "dst_asn", "sent", "received", "loss", "r
               "rtt_median_ms", "rtt_mean_ms", "rtt_max_ms"]
 
 
-def rtt_matrix(underlay: Any, hosts: Optional[List[str]] = None, kind: str = "icmp",
+def rtt_matrix(underlay: UnderlayAPI, hosts: Optional[List[str]] = None, kind: str = "icmp",
                count: int = 1, budget: float = 400.0, timeout: float = 2.0,
                retries: int = 2) -> Dict[Pair, PingResult]:
     """Every ordered pair of `hosts` (default: all): `count` probes of `kind` each."""

@@ -1,4 +1,4 @@
-"""Path-divergence metrics: pure functions, exactly as ../shared/REFERENCES.md defines them.
+"""Path-divergence metrics: pure functions, defined in docs/definitions.md (with their sources).
 
 A path is a sequence of node names (routers, or ASNs for AS paths); its router set is the
 set of its elements, its link set the set of unordered consecutive pairs.

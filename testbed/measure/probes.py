@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from ..underlay.process import EventProcess, event_named
+from ..process import EventProcess, event_named
 
 _EOF = {"type": "error", "message": "the prober exited"}
 

@@ -15,6 +15,7 @@ Rules (documented in the README):
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from . import network as nw
@@ -239,7 +240,8 @@ def _as_prefixes(topo: Topology, problems: List[Problem]) -> Dict[int, Net]:
     length = topo.addressing.as_prefix_len
     result = dict(explicit)
     # Block 0 of the pool is skipped, so with the default pool the k-th AS is 10.k.0.0/16.
-    free: Iterator[Net] = iter(list(pool.subnets(new_prefix=length))[1:]) \
+    # lazily: a /0 pool of /28s is 2^28 blocks, of which we need one per AS
+    free: Iterator[Net] = itertools.islice(pool.subnets(new_prefix=length), 1, 1 << 17) \
         if length > pool.prefixlen else iter(())
     for i, autsys in sorted(enumerate(topo.ases), key=lambda item: item[1].asn):
         if autsys.asn in result:

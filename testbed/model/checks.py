@@ -182,31 +182,37 @@ def _provider_cycles(topo: Topology) -> Iterator[Problem]:
         provider, customer = (a_as, b_as) if link.relationship == "provider-customer" else (b_as, a_as)
         customers.setdefault(provider, set()).add(customer)
         first_link.setdefault((provider, customer), j)
-    state: Dict[str, int] = {}
-    stack: List[str] = []
+    state: Dict[str, int] = {}  # 1: on the current path, 2: done
     reported: Set[frozenset] = set()
-
-    def visit(node: str) -> Iterator[Problem]:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(customers.get(node, ())):
-            if state.get(nxt) == 1:
+    for root in sorted(customers):
+        if root in state:
+            continue
+        # depth-first without recursion (a provider chain may be thousands of ASes long)
+        stack: List[str] = [root]
+        todo: List[Iterator[str]] = [iter(sorted(customers.get(root, ())))]
+        state[root] = 1
+        while todo:
+            node = stack[-1]
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                todo.pop()
+            elif state.get(nxt) == 1:
                 cycle = stack[stack.index(nxt):] + [nxt]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
+                    shown = cycle if len(cycle) <= 8 else cycle[:4] + ["..."] + cycle[-3:]
                     yield Problem(("inter_as_links", first_link[(node, nxt)], "relationship"),
-                                  "provider-customer cycle: " + " -> ".join(cycle),
+                                  f"provider-customer cycle of {len(cycle) - 1} ASes: "
+                                  + " -> ".join(shown),
                                   "an AS cannot be (indirectly) its own provider; make one "
                                   "of these links peer-peer or reverse it")
             elif nxt not in state:
-                yield from visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(customers):
-        if node not in state:
-            yield from visit(node)
+                state[nxt] = 1
+                stack.append(nxt)
+                todo.append(iter(sorted(customers.get(nxt, ()))))
 
 
 def _policies(topo: Topology) -> Iterator[Problem]:

@@ -7,8 +7,11 @@ file in one pass instead of one error per run.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+MAX_MESSAGE = 240  # characters of one message, path or hint: never a file's content
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,9 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
-        text = f"{where}: {self.path or '<document>'}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
+        text = f"{printable(where)}: {printable(self.path) or '<document>'}: " \
+               f"{printable(self.message)}"
+        return f"{text} (hint: {printable(self.hint)})" if self.hint else text
 
 
 class InvalidInput(Exception):
@@ -32,6 +36,19 @@ class InvalidInput(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = list(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def printable(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text` safe for a terminal: control and other invisible characters escaped (a file
+    must not be able to move the cursor or change colours), at most `limit` characters."""
+    out = "".join(ch if ch == " " or unicodedata.category(ch)[0] not in "CZ"
+                  else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return out if len(out) <= limit else out[:limit - 1] + "…"
+
+
+def excerpt(value: Any, limit: int = 32) -> str:
+    """A short, printable excerpt of a value taken from a user's file, for a message."""
+    return printable(str(value), limit)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

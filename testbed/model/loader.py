@@ -14,23 +14,42 @@ import yaml
 
 from .addressing import PlanError, resolve
 from .checks import Problem, check_topology
-from .diagnostics import Diagnostic, InvalidInput, did_you_mean, format_path
+from .diagnostics import Diagnostic, InvalidInput, did_you_mean, excerpt, format_path
 from .network import Network
 from .schema import Topology
-from .yamlpos import Positions, load_with_positions, position_of
+from .yamlpos import MAX_BYTES, Positions, load_with_positions, position_of
 
 EXAMPLE_HINT = "see topologies/line-3as.yaml for a small complete example"
 
 
 def read_input(path: "str | Path", where_bundled: str) -> str:
-    """A user's input file as text, or InvalidInput saying why it cannot be read."""
+    """A user's input file as text, or InvalidInput saying why it cannot be read. At most
+    MAX_BYTES are read (a 50 MB file, or /dev/zero, costs nothing); the text must be UTF-8
+    (a UTF-16 file, as some Windows editors save, gets told so)."""
+    name = str(path)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise InvalidInput([Diagnostic(str(path), 0, 0, "", "no such file",
+        raise InvalidInput([Diagnostic(name, 0, 0, "", "no such file",
                                        f"{where_bundled} has the bundled ones")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput([Diagnostic(str(path), 0, 0, "", f"cannot read the file: {exc}")]) from None
+    except IsADirectoryError:
+        raise InvalidInput([Diagnostic(name, 0, 0, "", "is a directory, not a file")]) from None
+    except OSError as exc:
+        raise InvalidInput([Diagnostic(name, 0, 0, "", f"cannot read the file: "
+                                       f"{exc.strerror or type(exc).__name__}")]) from None
+    if len(data) > MAX_BYTES:
+        raise InvalidInput([Diagnostic(name, 0, 0, "", f"the file is larger than "
+                                       f"{MAX_BYTES // 1024} kB", "is this the right file?")])
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InvalidInput([Diagnostic(name, 0, 0, "", "the file is UTF-16 text",
+                                       "save it as UTF-8")])
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InvalidInput([Diagnostic(name, line, 1, "", "the file is not UTF-8 text (a binary "
+                                       "file, or another encoding)", "save it as UTF-8")]) from None
 
 
 def load_topology(path: "str | Path") -> Network:
@@ -40,13 +59,23 @@ def load_topology(path: "str | Path") -> Network:
 
 def parse_topology(text: str, filename: str = "<string>") -> Network:
     data, positions = load_with_positions(text, filename)
+    return validate_topology(data, positions, filename)
+
+
+def validate_topology(data: Any, positions: Positions, filename: str) -> Network:
+    """Parsed topology YAML -> Network, or InvalidInput with every problem positioned."""
     if data is None:
         raise InvalidInput([Diagnostic(filename, 1, 1, "", "the file is empty", EXAMPLE_HINT)])
     if not isinstance(data, dict):
         line, col = positions.get((), (1, 1))
         raise InvalidInput([Diagnostic(filename, line, col, "",
                                        f"the file must be a mapping with 'name' and 'ases', "
-                                       f"not a {kind_of(data)}", EXAMPLE_HINT)])
+                                       f"not {kind_of(data)}", EXAMPLE_HINT)])
+    if not set(map(str, data)) & set(Topology.model_fields):
+        # not a topology at all (a wrong path, e.g. /etc/passwd): say so once, and echo
+        # none of its content
+        raise InvalidInput([Diagnostic(filename, 1, 1, "", "this is not a topology file "
+                                       "(it has neither 'name' nor 'ases')", EXAMPLE_HINT)])
     try:
         topo = Topology.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -81,25 +110,29 @@ def problem_diagnostics(problems: Sequence[Problem], positions: Positions,
 
 
 def kind_of(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number",
-            bool: "boolean"}.get(type(value), type(value).__name__)
+    """'a list', 'nothing (null)', ... for messages about a value of the wrong kind."""
+    return {list: "a list", dict: "a mapping", str: "a string", int: "a number",
+            float: "a number", bool: "a boolean (true/false)",
+            type(None): "nothing (an empty value)"}.get(type(value), "a value")
 
 
 def pydantic_diagnostics(exc: pydantic.ValidationError, data: Any, positions: Positions,
-                         filename: str, root: Any) -> List[Diagnostic]:
-    """Schema errors of a document validated against the pydantic model `root`, positioned,
-    with "did you mean" for unknown keys (shared by topology and experiment files)."""
+                         filename: str, root: Any, prefix: Tuple[Any, ...] = ()) -> List[Diagnostic]:
+    """Schema errors of a document (or of the part of it at `prefix`, e.g. an overlay's
+    params) validated against the pydantic model `root`, positioned, with "did you mean"
+    for unknown keys (shared by topology and experiment files)."""
     out = []
     seen = set()
     for error in exc.errors(include_url=False):
-        path = _data_path(error["loc"], data, error["type"])
+        inner = _data_path(error["loc"], data, error["type"])
+        path = prefix + inner
         kind = error["type"]
         message = error["msg"]
         hint = ""
         if kind == "extra_forbidden":
             key = path[-1]
-            allowed = _fields_at(path[:-1], root)
-            message = f"unknown key '{key}'"
+            allowed = _fields_at(inner[:-1], root)
+            message = f"unknown key '{excerpt(key)}'"
             hint = did_you_mean(str(key), allowed) or \
                 (f"allowed here: {', '.join(sorted(allowed))}" if allowed else "")
             line, col = positions.get(path + ("<key>",), position_of(positions, path))
@@ -109,7 +142,15 @@ def pydantic_diagnostics(exc: pydantic.ValidationError, data: Any, positions: Po
             elif message.startswith("Value error, "):
                 message = message[len("Value error, "):]
             elif kind in ("model_type", "dict_type"):
-                message = f"expected a mapping of keys, not a {kind_of(error.get('input'))}"
+                message = f"expected a mapping of keys, not {kind_of(error.get('input'))}"
+            elif kind == "union_tag_invalid":
+                tag = excerpt(error.get("ctx", {}).get("tag", ""))
+                tags = [t.strip(" '") for t in str(error.get("ctx", {}).get("expected_tags",
+                                                                            "")).split(",")]
+                message = f"unknown {error['ctx'].get('discriminator', '').strip(chr(39))} '{tag}'"
+                hint = did_you_mean(tag, tags) or f"one of: {', '.join(tags)}"
+            elif kind == "union_tag_not_found":
+                message = f"missing required key {error['ctx'].get('discriminator')}"
             line, col = position_of(positions, path)
         key = (line, col, message)
         if key in seen:
@@ -124,6 +165,8 @@ def _data_path(loc: Tuple[Any, ...], data: Any, kind: str) -> Tuple[Any, ...]:
     path: List[Any] = []
     node = data
     for step in loc:
+        if isinstance(node, dict) and step not in node and step in node.values():
+            continue  # a discriminated union's tag (e.g. an action's name)
         if isinstance(node, dict) and step in node:
             node = node[step]
             path.append(step)

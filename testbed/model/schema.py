@@ -17,17 +17,54 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSch
 from typing_extensions import Annotated
 
 from . import units
+from .diagnostics import excerpt
 
 NAME_RE = r"^[a-z][a-z0-9_-]*$"
 # A router's global name `as<asn>.<name>` names an OVS bridge, a Linux interface: 15 chars.
 MAX_GLOBAL_NAME = 15
 
-Milliseconds = Annotated[float, BeforeValidator(units.parse_ms),
-                         WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
-                                                   {"type": "string",
-                                                    "pattern": units.DURATION_PATTERN}],
-                                         "description": "milliseconds; a number or '5ms', '1s', '250us'"})]
-Mbits = Annotated[float, BeforeValidator(units.parse_mbit),
+MAX_DELAY_MS = 10_000.0  # one way, per link: a geostationary hop is 270 ms
+MAX_RATE_MBIT = 100_000.0
+
+
+def matching(regex: str, what: str) -> Any:
+    """A validator saying in plain words what a string must look like (pydantic would
+    print the regular expression); the Field(pattern=...) after it, which then never
+    fails, feeds the JSON Schema."""
+    compiled = re.compile(regex)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not compiled.match(value):
+            raise ValueError(f"'{excerpt(value)}' is not {what}")
+        return value
+    return BeforeValidator(check)
+
+
+def _no_bool(value: Any) -> Any:
+    """YAML reads yes/no/on/off/true/false as booleans, and pydantic would take them as
+    1 and 0: a number must be written as one."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not the boolean {str(value).lower()}")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_no_bool)]
+Float = Annotated[float, BeforeValidator(_no_bool)]
+
+def milliseconds(maximum: float) -> Any:
+    """A duration in milliseconds, written '5ms', '1.5s', '250us' or as a bare number,
+    at most `maximum`."""
+    return Annotated[float, BeforeValidator(units.parse_ms), Field(le=maximum),
+                     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0,
+                                                "maximum": maximum},
+                                               {"type": "string",
+                                                "pattern": units.DURATION_PATTERN}],
+                                     "description": "milliseconds; a number or '5ms', "
+                                                    "'1s', '250us'"})]
+
+
+Milliseconds = milliseconds(MAX_DELAY_MS)
+Mbits = Annotated[float, BeforeValidator(units.parse_mbit), Field(le=MAX_RATE_MBIT),
                   WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0},
                                             {"type": "string", "pattern": units.RATE_PATTERN}],
                                   "description": "Mbit/s; a number or '100Mbit', '1Gbit', '512kbit'"})]
@@ -35,12 +72,14 @@ Percent = Annotated[float, BeforeValidator(units.parse_percent),
                     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 100},
                                               {"type": "string", "pattern": units.PERCENT_PATTERN}],
                                     "description": "percent; 0.5 or '1%'"})]
-Name = Annotated[str, Field(pattern=NAME_RE, max_length=12,
-                            description="lower-case letters, digits, '-' and '_'")]
+NAME_WORDS = "a name of lower-case letters, digits, '-' and '_', starting with a letter"
+Name = Annotated[str, matching(NAME_RE, NAME_WORDS),
+                 Field(pattern=NAME_RE, max_length=12,
+                       description="lower-case letters, digits, '-' and '_'")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, allow_inf_nan=False)
 
 
 class LinkProps(_Strict):
@@ -111,7 +150,7 @@ class IntraLink(LinkProps):
     """A link between two routers of the same AS."""
     a: Name
     b: Name
-    cost: int = Field(1, ge=1, le=65535, description="IGP cost (the same both ways)")
+    cost: Int = Field(1, ge=1, le=65535, description="IGP cost (the same both ways)")
     subnet: Optional[Prefix] = Field(None, description="the link's /30 or /31 "
                                      "(default: allocated from the AS prefix)")
 
@@ -126,7 +165,7 @@ class InterLink(LinkProps):
     relationship: Relationship = Field(
         description="a to b: 'provider-customer' (a sells transit to b), "
                     "'customer-provider' (b sells transit to a) or 'peer-peer'")
-    cost: int = Field(1, ge=1, le=65535, description="link cost for shortest-path routing")
+    cost: Int = Field(1, ge=1, le=65535, description="link cost for shortest-path routing")
     subnet: Optional[Prefix] = Field(None, description="the link's /30 or /31 "
                                      "(default: from the provider's AS prefix, or the "
                                      "lower ASN's for peers)")
@@ -139,7 +178,8 @@ class InterLink(LinkProps):
         return value
 
 
-ASRef = Annotated[str, Field(pattern=r"^as\d+$", description="an AS as 'as<asn>'")]
+ASRef = Annotated[str, matching(r"^as\d+$", "an AS written as 'as<number>', e.g. as100"),
+                  Field(pattern=r"^as\d+$", description="an AS as 'as<asn>'")]
 
 
 class Policy(_Strict):
@@ -147,7 +187,7 @@ class Policy(_Strict):
 
     Relationship class always comes first (customer > peer > provider); these knobs order
     routes within a class or restrict what is exported."""
-    local_pref: Dict[ASRef, Annotated[int, Field(ge=0, le=1000)]] = Field(
+    local_pref: Dict[ASRef, Annotated[Int, Field(ge=0, le=1000)]] = Field(
         default_factory=dict, description="per neighbour AS; higher wins within a class "
                                           "(default 100)")
     prefer: List[ASRef] = Field(default_factory=list,
@@ -156,7 +196,7 @@ class Policy(_Strict):
                                description="within a class, avoid routes through these ASes")
     no_export: List[ASRef] = Field(default_factory=list,
                                    description="neighbour ASes this AS announces nothing to")
-    prepend: Dict[ASRef, Annotated[int, Field(ge=1, le=10)]] = Field(
+    prepend: Dict[ASRef, Annotated[Int, Field(ge=1, le=10)]] = Field(
         default_factory=dict, description="neighbour AS -> times to prepend own ASN when "
                                           "announcing to it")
     exit: Literal["hot-potato", "cold-potato"] = Field(
@@ -168,14 +208,14 @@ class Routing(_Strict):
     mode: Literal["policy", "shortest"] = Field(
         "policy", description="policy: BGP-like (Gao-Rexford) between ASes, IGP inside; "
                               "shortest: plain shortest path over link costs everywhere")
-    convergence_delay: Milliseconds = Field(
+    convergence_delay: milliseconds(3_600_000.0) = Field(  # type: ignore[valid-type]
         30000, description="after a failure or repair, how long routes between ASes keep "
                            "their old choice (traffic to a lost exit is black-holed), as "
                            "with BGP; inside an AS rerouting is immediate")
 
 
 class AS(_Strict):
-    asn: int = Field(ge=1, le=4294967294, description="AS number")
+    asn: Int = Field(ge=1, le=4294967294, description="AS number")
     name: Optional[str] = Field(None, description="a label for people, e.g. 'tier1-west'")
     prefix: Optional[Prefix] = Field(None, description="address block of the AS "
                                      "(default: allocated from the file's pool)")
@@ -196,12 +236,12 @@ class Emulation(_Strict):
 
 class Addressing(_Strict):
     pool: Prefix = Field("10.0.0.0/8", description="where AS prefixes without one come from")
-    as_prefix_len: int = Field(16, ge=8, le=28, description="size of allocated AS prefixes")
+    as_prefix_len: Int = Field(16, ge=8, le=28, description="size of allocated AS prefixes")
 
 
 class Topology(_Strict):
     """An ISP underlay: ASes of routers and hosts, and the links between them."""
-    name: Annotated[str, Field(pattern=NAME_RE, max_length=64)] = Field(
+    name: Annotated[str, matching(NAME_RE, NAME_WORDS), Field(pattern=NAME_RE, max_length=64)] = Field(
         description="the topology's name, used in results")
     description: Optional[str] = None
     addressing: Addressing = Field(default_factory=Addressing)

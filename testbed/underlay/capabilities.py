@@ -1,4 +1,4 @@
-"""What this machine can do, detected rather than assumed (see DESIGN.md, "Facts").
+"""What this machine can do, detected rather than assumed (docs/machines.md).
 
 Each `Capability` says whether it is there and, if not, how to fix it; `testbed doctor`
 prints them and `testbed up` refuses to start without the essential ones.

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .process import EventProcess, ProcessError, event_named
+from ..process import EventProcess, ProcessError, event_named
 
 ControllerError = ProcessError
 __all__ = ["ControllerError", "ControllerProcess", "event_named"]

@@ -17,10 +17,12 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import IO, Any, Dict, List, Optional, Sequence
 
-from ..control.routes import Table, forwarding_tables
 from ..control.state import RoutingState
+from ..measure.probes import ProbeFleet
+from ..model.loader import parse_topology, replace_policy
+from ..process import process_cpu_seconds
 from ..model.network import LinkProps, Network
 from . import capabilities, runstate, teardown
 from .controller import ControllerProcess, event_named
@@ -65,11 +67,10 @@ class Underlay:
                  datapath: Optional[str] = None, work_dir: Optional[Path] = None,
                  convergence_delay_ms: Optional[float] = None,
                  link_backend: Optional[str] = None):
-        self.net = net
+        self.base_net = net  # as started; `net` is the network with policy changes applied
         self.controller_port = controller_port
         self.datapath = datapath
         self.work_dir = work_dir or runstate.STATE_DIR / str(os.getpid())
-        self.tables: Dict[str, Table] = forwarding_tables(net)
         self.convergence_delay_ms = convergence_delay_ms  # None: the topology's
         self.mn: Any = None
         self.controller: Optional[ControllerProcess] = None
@@ -78,7 +79,7 @@ class Underlay:
         self.link_backend = link_backend or net.link_backend  # resolved at start
         self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
         self.emulator: Optional[EmulatorProcess] = None
-        self.fleet: Any = None  # measure.probes.ProbeFleet, started by the first prober()
+        self.fleet: Optional[ProbeFleet] = None  # started by the first prober()
         self._fleet_lock = threading.Lock()
         self._policy_nets: List[Network] = []  # set_policy's networks, in order
 
@@ -90,7 +91,18 @@ class Underlay:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
+    @property
+    def net(self) -> Network:
+        """The network as the controller runs it now: each `policy_applied` event it
+        reported makes the next of set_policy's networks current."""
+        applied = sum(1 for e in self.controller_events() if e.get("event") == "policy_applied")
+        if applied and self._policy_nets:
+            return self._policy_nets[min(applied, len(self._policy_nets)) - 1]
+        return self.base_net
+
     def preflight(self) -> None:
+        """Everything a start needs that can be checked without building anything: root,
+        Mininet, OVS, a free controller port, and no other run using the same names."""
         if not Path(self.net.source).is_file():
             raise UnderlayError(f"the controller loads the topology from its file, and "
                                 f"'{self.net.source}' is not one; load it with load_topology()")
@@ -107,6 +119,21 @@ class Underlay:
             raise UnderlayError(f"controller port {self.controller_port} is in use; "
                                 "leave --controller-port out to pick a free one, or run "
                                 "'testbed clean' if a killed run left a controller")
+        self._check_names_free(*self._names())
+
+    def _names(self) -> "tuple[List[str], List[str]]":
+        """The bridges and the interfaces a run of this network creates (names are global
+        to the machine)."""
+        net = self.base_net
+        bridges = sorted(net.routers)
+        if self._choose_backend() == "userspace":
+            # deleting the emulator's root-side end of each veth pair removes the pair, so
+            # these names alone reach every interface of the run
+            interfaces = [end for link in net.links for end in emulator_ends(link.index)]
+        else:
+            interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
+                         [host_intf(net, h) for h in net.hosts]
+        return bridges, interfaces
 
     def start(self, timeout: float = 180) -> None:
         """Bring everything up; on any failure (Ctrl-C included) undo what was done, keeping
@@ -122,16 +149,8 @@ class Underlay:
         self.preflight()
         self.datapath = self.datapath or capabilities.datapath()
         self.link_backend = self._choose_backend()
-        net = self.net
-        bridges = sorted(net.routers)
-        if self.link_backend == "userspace":
-            # deleting the emulator's root-side end of each veth pair removes the pair, so
-            # these names alone reach every interface of the run
-            interfaces = [end for link in net.links for end in emulator_ends(link.index)]
-        else:
-            interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
-                         [host_intf(net, h) for h in net.hosts]
-        self._check_names_free(bridges, interfaces)
+        net = self.base_net
+        bridges, interfaces = self._names()
         self.state = runstate.RunState(net.name, bridges, interfaces,
                                        {"datapath": self.datapath, "links": self.link_backend})
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -201,7 +220,7 @@ class Underlay:
         if userspace:
             self._start_emulator()
         for name in net.hosts:
-            # veth TX checksum offload breaks TCP through a userspace OVS (DESIGN.md);
+            # veth TX checksum offload breaks TCP through a userspace OVS (docs/machines.md);
             # ICMP errors unthrottled (per destination, and the namespace's budget of 1000/s
             # in bursts of 50), or UDP probes see a fraction of their port-unreachables
             self.mn[name].cmd(f"ethtool -K {host_intf(net, name)} tx off >/dev/null 2>&1; "
@@ -285,12 +304,28 @@ class Underlay:
         self.timings["teardown"] = time.monotonic() - started
 
     # --- access and runtime changes -----------------------------------------------------
-    def host(self, name: str) -> Any:
-        return self.mn[name]
+    def spawn(self, host: str, argv: Sequence[str], *, stdout: IO[Any], stderr: IO[Any],
+              env: Dict[str, str], cwd: str) -> subprocess.Popen:
+        """A process in the host's namespace (Mininet's popen: mnexec, its own session),
+        recorded for `testbed clean`."""
+        proc = self.mn[host].popen(list(argv), stdout=stdout, stderr=stderr, env=env, cwd=cwd)
+        assert self.state is not None
+        self.state.add_pids(proc.pid)
+        return proc
+
+    def run(self, host: str, command: str) -> str:
+        return self.mn[host].cmd(command)
+
+    def controller_events(self) -> List[Dict[str, Any]]:
+        return list(self.controller.events) if self.controller is not None else []
+
+    def emulator_cpu_seconds(self) -> Optional[float]:
+        if self.emulator is None:
+            return None
+        return process_cpu_seconds(self.emulator.pid)
 
     def prober(self, host: str) -> Any:
         """The probe process of a host (measure.probes.Prober), started on first use."""
-        from ..measure.probes import ProbeFleet
         if host not in self.net.hosts:
             raise UnderlayError(f"no host '{host}'")
         with self._fleet_lock:
@@ -303,7 +338,6 @@ class Underlay:
     def set_policy(self, asn: int, policy: Dict[str, Any]) -> None:
         """Replace AS `asn`'s routing policy while the network runs; the controller applies
         it the convergence delay later (event `policy_applied`), like a BGP update."""
-        from ..model.loader import parse_topology, replace_policy
         assert self.controller is not None
         text = replace_policy(self.topology_file.read_text(), asn, policy)
         new_net = parse_topology(text, self.net.source)  # InvalidInput if it is not valid
@@ -317,16 +351,11 @@ class Underlay:
         """The controller's current view (links down now, and as BGP has converged, under
         the policies it has applied), from the last events it reported; the tables and
         looking glass of the moment."""
-        events = self.controller.events if self.controller else []
-        applied = sum(1 for e in events if e.get("event") == "policy_applied")
-        if applied and self._policy_nets:
-            self.net = self._policy_nets[min(applied, len(self._policy_nets)) - 1]
-        state = RoutingState(self.net)
-        for event in reversed(self.controller.events if self.controller else []):
+        net = self.net
+        for event in reversed(self.controller_events()):
             if "bgp_down" in event:
-                state = RoutingState(self.net, frozenset(event["down"]), frozenset(event["bgp_down"]))
-                break
-        return state
+                return RoutingState(net, frozenset(event["down"]), frozenset(event["bgp_down"]))
+        return RoutingState(net)
 
     def set_link(self, a: str, b: str, up: bool) -> None:
         """Bring every link between nodes a and b up or down (both interfaces); routers

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Dict, List, Tuple
 
+from ..measure.matrix import rtt_matrix
 from ..model.network import Network
+from .api import UnderlayAPI
 
 Matrix = Dict[Tuple[str, str], bool]
 
 
-def host_matrix(underlay: Any) -> Matrix:
+def host_matrix(underlay: UnderlayAPI) -> Matrix:
     """(src host, dst host) -> answered, for every ordered pair of hosts."""
-    from ..measure.matrix import rtt_matrix
     return {pair: result.received > 0 for pair, result in rtt_matrix(underlay).items()}
 
 

@@ -24,9 +24,9 @@ def underlay():
 
 def _longest_gap(underlay, cut, tmp_path, seconds=6, cut_at=1.5):
     """Ping as1.h1 -> as100.h1 every 50 ms; cut at `cut_at`; the longest reply gap in s."""
-    src, dst = underlay.host("as1.h1"), underlay.net.hosts["as100.h1"].ip
+    dst = underlay.net.hosts["as100.h1"].ip
     out = tmp_path / "ping.txt"
-    src.cmd(f"ping -D -n -i {INTERVAL_S} -w {int(seconds)} {dst} > {out} 2>&1 &")
+    underlay.run("as1.h1", f"ping -D -n -i {INTERVAL_S} -w {int(seconds)} {dst} > {out} 2>&1 &")
     time.sleep(cut_at)
     cut() if callable(cut) else underlay.set_link(*cut, up=False)
     time.sleep(seconds - cut_at + 0.5)
@@ -37,7 +37,7 @@ def _longest_gap(underlay, cut, tmp_path, seconds=6, cut_at=1.5):
 
 def test_inter_as_cut_black_holes_for_the_convergence_delay(underlay, tmp_path):
     net = underlay.net
-    before = forward_path(net, underlay.tables, "as1.h1", net.hosts["as100.h1"].ip)[0]
+    before = forward_path(net, underlay.routing_state().tables(), "as1.h1", net.hosts["as100.h1"].ip)[0]
     assert "as10.r1" in before
     gap = _longest_gap(underlay, ("as10.r1", "as100.r1"), tmp_path)
     assert DELAY_S * 0.9 <= gap <= DELAY_S * 1.1 + INTERVAL_S, gap

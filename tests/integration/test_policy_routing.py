@@ -16,9 +16,9 @@ def detour(topo_path):
 def test_traceroute_follows_the_policy_path_not_the_shortest(detour):
     net = detour.net
     dst = net.hosts["as200.h1"].ip
-    expected, delivered = forward_path(net, detour.tables, "as100.h1", dst)
+    expected, delivered = forward_path(net, detour.routing_state().tables(), "as100.h1", dst)
     assert delivered and "as300.r1" not in expected and "as2.r2" in expected
-    out = detour.host("as100.h1").cmd(f"traceroute -n -q 1 -w 2 -m 20 {dst}")
+    out = detour.run("as100.h1", f"traceroute -n -q 1 -w 2 -m 20 {dst}")
     hops = [l.split()[1] for l in out.splitlines()[1:] if l.split() and l.split()[0].isdigit()]
     assert [net.owner_of(h) for h in hops] == expected + ["as200.h1"], out
 

@@ -24,7 +24,7 @@ def test_probe_rtt_agrees_with_iputils_ping(line):
     dst = line.net.hosts["as100.h2"].ip
     out = {}
     pinger = threading.Thread(target=lambda: out.update(
-        text=line.host("as100.h1").cmd(f"ping -n -c 100 -i 0.05 {dst}")))
+        text=line.run("as100.h1", f"ping -n -c 100 -i 0.05 {dst}")))
     pinger.start()
     ours = line.prober("as100.h1").ping(dst, count=100, rate=19)
     pinger.join()

@@ -28,7 +28,7 @@ def test_every_host_reaches_every_other_host(tiered):
 
 
 def _traceroute(underlay, src, dst_ip):
-    out = underlay.host(src).cmd(f"traceroute -n -q 1 -w 2 -m 20 {dst_ip}")
+    out = underlay.run(src, f"traceroute -n -q 1 -w 2 -m 20 {dst_ip}")
     hops = []
     for line in out.splitlines()[1:]:
         parts = line.split()
@@ -41,7 +41,7 @@ def _traceroute(underlay, src, dst_ip):
                                      ("as1.h1", "as100.h2")])
 def test_traceroute_lists_exactly_the_routers_of_the_computed_path(tiered, src, dst):
     net = tiered.net
-    expected, delivered = forward_path(net, tiered.tables, src, net.hosts[dst].ip)
+    expected, delivered = forward_path(net, tiered.routing_state().tables(), src, net.hosts[dst].ip)
     assert delivered
     hops, out = _traceroute(tiered, src, net.hosts[dst].ip)
     assert [net.owner_of(h) for h in hops] == expected + [dst], out
@@ -50,10 +50,10 @@ def test_traceroute_lists_exactly_the_routers_of_the_computed_path(tiered, src, 
 def test_routers_answer_ping_and_ttl_expiry_comes_from_the_ingress_interface(tiered):
     net = tiered.net
     host = net.hosts["as100.h1"]
-    out = tiered.host("as100.h1").cmd(f"ping -c 2 -W 1 {host.gateway}")
+    out = tiered.run("as100.h1", f"ping -c 2 -W 1 {host.gateway}")
     assert " 0% packet loss" in out, out
     far = net.router_interfaces("as2.r3")[0].ip
-    out = tiered.host("as100.h1").cmd(f"ping -c 1 -W 1 {far}")
+    out = tiered.run("as100.h1", f"ping -c 1 -W 1 {far}")
     assert " 0% packet loss" in out, out
     hops, out = _traceroute(tiered, "as100.h1", net.hosts["as300.h1"].ip)
     first_hop_interfaces = {i.ip for i in net.router_interfaces(host.router)}
@@ -62,10 +62,9 @@ def test_routers_answer_ping_and_ttl_expiry_comes_from_the_ingress_interface(tie
 
 def test_tcp_works_through_userspace_switches(tiered):
     net = tiered.net
-    server, client = tiered.host("as300.h1"), tiered.host("as100.h1")
-    server.cmd("iperf3 -s -1 -D -p 5201")
+    tiered.run("as300.h1", "iperf3 -s -1 -D -p 5201")
     time.sleep(0.5)
-    out = client.cmd(f"iperf3 -c {net.hosts['as300.h1'].ip} -p 5201 -t 1 -J")
+    out = tiered.run("as100.h1", f"iperf3 -c {net.hosts['as300.h1'].ip} -p 5201 -t 1 -J")
     result = json.loads(out[out.index("{"):])
     assert result["end"]["sum_received"]["bytes"] > 0
 

@@ -23,10 +23,10 @@ def test_direct_choice_has_no_divergence_and_a_relay_has_some(run):
     ip = {name: h.ip for name, h in net.hosts.items()}
     records = [
         # an early report, then the settled one: only the last per pair counts
-        {"host": "as100.h1", "metric": "stretch", "value": 1.0, "dst_ip": ip["as200.h1"], "via_ip": None},
+        {"host": "as100.h1", "metric": "stretch", "value": 1.0, "dst_ip": ip["as200.h1"], "via_ips": []},
         {"host": "as100.h1", "metric": "stretch", "value": 0.3, "dst_ip": ip["as200.h1"],
-         "via_ip": ip["as300.h1"]},
-        {"host": "as10.h1", "metric": "stretch", "value": 1.0, "dst_ip": ip["as100.h1"], "via_ip": None},
+         "via_ips": [ip["as300.h1"]]},
+        {"host": "as10.h1", "metric": "stretch", "value": 1.0, "dst_ip": ip["as100.h1"], "via_ips": []},
         {"host": "as10.h1", "metric": "rtt_ms", "value": 5},
     ]
     values = pair_values(run, records)

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 from typing import Any, Dict, List
 
-from ..process import EventProcess, ProcessError, event_named
+from ...process import EventProcess, ProcessError, event_named
 
 
 class EmulatorProcess(EventProcess):

@@ -8,15 +8,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .report import fmt
-
-console = Console()
+from ..experiment.report import fmt
 
 
 class RichRunProgress:
     """runner.Progress on a rich progress bar over all trials."""
 
-    def __init__(self, duration: float, trials: int):
+    def __init__(self, console: Console, duration: float, trials: int):
         self.duration, self.trials = duration, trials
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
                             TimeElapsedColumn(), console=console, transient=False)
@@ -48,7 +46,7 @@ class RichRunProgress:
         return text + (f" · {left:.0f} s of experiment time left" if left is not None else "")
 
 
-def print_run_summary(outcome: Any) -> None:
+def print_run_summary(console: Console, outcome: Any) -> None:
     summary: Dict[str, Any] = outcome.summary
     style = {"complete": "green", "interrupted": "yellow"}.get(outcome.status, "red")
     console.print(f"[bold {style}]{outcome.status}[/]" +
@@ -73,7 +71,7 @@ def print_run_summary(outcome: Any) -> None:
                   highlight=False)
 
 
-def print_comparison(runs: List[Any], metrics: List[Dict[str, Any]]) -> None:
+def print_comparison(console: Console, runs: List[Any], metrics: List[Dict[str, Any]]) -> None:
     a, b = metrics
     names = sorted(set(a["across_trials"]) | set(b["across_trials"]))
     table = Table(title=f"A = {runs[0].path}\nB = {runs[1].path}")

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 
 class ProcessError(RuntimeError):
@@ -91,3 +91,14 @@ def event_named(name: str) -> Callable[[Dict[str, Any]], bool]:
         return event.get("event") == name
     predicate.label = name  # type: ignore[attr-defined]
     return predicate
+
+
+def process_cpu_seconds(pid: Optional[int]) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
+    if not pid:
+        return 0.0
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

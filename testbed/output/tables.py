@@ -1,5 +1,5 @@
-"""What a person reads about an underlay: banner, reachability, route tables, probe
-results and paths (rich)."""
+"""What a person reads about an underlay: banner, reachability, route tables, looking
+glass, probe results, paths, fidelity (rich tables, printed on the console passed in)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -9,14 +9,11 @@ from rich.table import Table as RichTable
 
 from ..control.routes import Table
 from ..model.network import Network
-from .reachability import Matrix, as_summary
-
-console = Console()
-err_console = Console(stderr=True)
+from ..underlay.reachability import Matrix, as_summary
 
 
-def print_banner(net: Network, datapath: str, link_backend: str, seconds: float,
-                 out: Console = console) -> None:
+def print_banner(out: Console, net: Network, datapath: str, link_backend: str,
+                 seconds: float) -> None:
     table = RichTable(title=f"{net.name}: {len(net.ases)} ASes, {len(net.routers)} routers, "
                             f"{len(net.hosts)} hosts (up in {seconds:.1f} s, datapath={datapath}, "
                             f"links={link_backend})")
@@ -38,7 +35,7 @@ def _names(names: "tuple[str, ...]", limit: int = 6) -> str:
     return ", ".join(short[:limit]) + (f" (+{len(short) - limit})" if len(short) > limit else "")
 
 
-def print_reachability(net: Network, matrix: Matrix) -> bool:
+def print_reachability(console: Console, net: Network, matrix: Matrix) -> bool:
     """AS x AS table of reachable host pairs; returns whether every pair is reachable."""
     summary = as_summary(net, matrix)
     asns = sorted({a for a, _ in summary} | {b for _, b in summary})
@@ -73,9 +70,9 @@ def _cell(cell: "tuple[int, int] | None") -> str:
     return f"[red]{ok}/{total}[/]"
 
 
-def print_routes(tables: Dict[str, Table], router: str) -> None:
+def print_routes(console: Console, tables: Dict[str, Table], router: str) -> None:
     if router not in tables:
-        err_console.print(f"no router '{router}'; routers: {', '.join(sorted(tables))}")
+        console.print(f"no router '{router}'; routers: {', '.join(sorted(tables))}")
         return
     table = RichTable(title=f"forwarding table of {router}")
     for col in ("prefix", "port", "next hop"):
@@ -85,7 +82,7 @@ def print_routes(tables: Dict[str, Table], router: str) -> None:
     console.print(table)
 
 
-def print_looking_glass(asn: int, rows: List[Dict[str, Any]]) -> None:
+def print_looking_glass(console: Console, asn: int, rows: List[Dict[str, Any]]) -> None:
     table = RichTable(title=f"looking glass of AS{asn}")
     for col in ("prefix", "AS path", "next hop", "from", "pref", "alt"):
         table.add_column(col, no_wrap=True)
@@ -100,7 +97,7 @@ def print_looking_glass(asn: int, rows: List[Dict[str, Any]]) -> None:
     console.print(table)
 
 
-def print_inflation(name: str, summary: List[Dict[str, Any]]) -> None:
+def print_inflation(console: Console, name: str, summary: List[Dict[str, Any]]) -> None:
     table = RichTable(title=f"policy inflation in {name}: policy path / shortest path, "
                             "over ordered AS pairs")
     for col in ("metric", "pairs routed", "inflated", "median", "p90", "max", "mean extra"):
@@ -114,7 +111,7 @@ def print_inflation(name: str, summary: List[Dict[str, Any]]) -> None:
     console.print(table)
 
 
-def print_fidelity(name: str, backend: str, verdict: Any) -> None:
+def print_fidelity(console: Console, name: str, backend: str, verdict: Any) -> None:
     table = RichTable(title=f"fidelity of {name} (links={backend})")
     for col in ("pair", "RTT expected (base)", "RTT median", "jitter conf.", "RTT std",
                 "loss conf.", "loss", "verdict"):
@@ -142,7 +139,7 @@ def _ms(value: "float | None") -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def print_probe(msg: Dict[str, Any]) -> None:
+def print_probe(console: Console, msg: Dict[str, Any]) -> None:
     """One probe, as ping prints it."""
     if msg["rtt_ms"] is None:
         console.print(f"seq={msg['seq']} to {msg['dst']}: [red]no answer[/]", highlight=False)
@@ -151,7 +148,7 @@ def print_probe(msg: Dict[str, Any]) -> None:
                       f"rtt={msg['rtt_ms']:.3f} ms", highlight=False)
 
 
-def print_ping_summary(src: str, dst: str, kind: str, result: Any) -> None:
+def print_ping_summary(console: Console, src: str, dst: str, kind: str, result: Any) -> None:
     stats = result.stats()
     console.print(f"{src} -> {dst} ({kind}): {result.sent} sent, {result.received} answered, "
                   f"{100 * result.loss:.1f}% loss; rtt min/median/mean/max/mdev = "
@@ -159,7 +156,7 @@ def print_ping_summary(src: str, dst: str, kind: str, result: Any) -> None:
                   + " ms", highlight=False)
 
 
-def print_path(cmp: Any) -> None:
+def print_path(console: Console, cmp: Any) -> None:
     """Expected (controller's tables) and observed (traceroute) hops side by side."""
     table = RichTable(title=f"{cmp.src} -> {cmp.dst}: expected by the tables vs traceroute")
     for col in ("ttl", "expected", "AS", "observed", "address", "AS ", "rtt ms", ""):
@@ -185,7 +182,7 @@ def print_path(cmp: Any) -> None:
                       f"(normalised edit distance {cmp.edit_distance():.2f})")
 
 
-def print_rtt_matrix(net: Network, matrix: Dict[Any, Any]) -> None:
+def print_rtt_matrix(console: Console, net: Network, matrix: Dict[Any, Any]) -> None:
     """Host x host median RTT for small networks; per source AS otherwise."""
     hosts = sorted({s for s, _ in matrix} | {d for _, d in matrix})
     if len(hosts) <= 16:

@@ -14,31 +14,33 @@ from ..measure.packets import KINDS
 from ..measure.pathmap import compare
 from ..measure.probes import ProbeError
 from ..model.network import Network
-from . import report
-from .reachability import host_matrix
+from ..underlay.reachability import host_matrix
+from . import Output, tables
 
 
 class TestbedCLI(CLI):
     identchars = CLI.identchars + ".-"
 
-    def __init__(self, underlay: Any, **kwargs: Any):
-        self.underlay = underlay
+    def __init__(self, underlay: Any, ui: Output, **kwargs: Any):
+        """`underlay` is the emulation.Underlay: this shell is Mininet's own CLI, so it
+        needs the Mininet network (`mn`) beside the underlay interface."""
+        self.underlay, self.ui = underlay, ui
         self.net: Network = underlay.net
         super().__init__(underlay.mn, **kwargs)
 
     def do_reach(self, _line: str) -> None:
         "Measure all-pairs host reachability and print it per AS pair."
         try:
-            report.print_reachability(self.net, host_matrix(self.underlay))
+            tables.print_reachability(self.ui.out, self.net, host_matrix(self.underlay))
         except ProbeError as exc:
-            report.err_console.print(f"error: {exc}")
+            self.ui.err.print(f"error: {exc}")
 
     def _pair(self, line: str, usage: str) -> Optional[Tuple[str, str, str]]:
         parts = line.split()
         kind = parts[2] if len(parts) > 2 else "icmp"
         if len(parts) not in (2, 3) or kind not in KINDS or \
                 any(p not in self.net.hosts for p in parts[:2]):
-            report.err_console.print(f"usage: {usage}  (hosts like as100.h1; kind icmp, udp "
+            self.ui.err.print(f"usage: {usage}  (hosts like as100.h1; kind icmp, udp "
                                      "or tcp)")
             return None
         return parts[0], parts[1], kind
@@ -53,9 +55,9 @@ class TestbedCLI(CLI):
             result = self.underlay.prober(src).ping(self.net.hosts[dst].ip, kind=kind,
                                                     count=10, rate=20)
         except ProbeError as exc:
-            report.err_console.print(f"error: {exc}")
+            self.ui.err.print(f"error: {exc}")
             return
-        report.print_ping_summary(src, dst, kind, result)
+        tables.print_ping_summary(self.ui.out, src, dst, kind, result)
 
     def do_path(self, line: str) -> None:
         """path A B [icmp|udp|tcp]: traceroute from host A to host B, next to the path the
@@ -67,9 +69,9 @@ class TestbedCLI(CLI):
         try:
             trace = self.underlay.prober(src).trace(self.net.hosts[dst].ip, kind=kind)
         except ProbeError as exc:
-            report.err_console.print(f"error: {exc}")
+            self.ui.err.print(f"error: {exc}")
             return
-        report.print_path(compare(self.net, self.underlay.routing_state().tables(), src, dst,
+        tables.print_path(self.ui.out, compare(self.net, self.underlay.routing_state().tables(), src, dst,
                                   trace.hops, trace.reached))
 
     def do_matrix(self, line: str) -> None:
@@ -79,11 +81,11 @@ class TestbedCLI(CLI):
             if line.strip():
                 with open(line.strip(), "w", newline="") as out:
                     write_csv(self.net, matrix, out)
-                report.console.print(f"{len(matrix)} host pairs written to {line.strip()}")
+                self.ui.out.print(f"{len(matrix)} host pairs written to {line.strip()}")
         except (ProbeError, OSError) as exc:
-            report.err_console.print(f"error: {exc}")
+            self.ui.err.print(f"error: {exc}")
             return
-        report.print_rtt_matrix(self.net, matrix)
+        tables.print_rtt_matrix(self.ui.out, self.net, matrix)
 
     def do_lg(self, line: str) -> None:
         "lg [ASN]: looking glass (routes, AS paths, why chosen) of one AS or all, now."
@@ -92,9 +94,9 @@ class TestbedCLI(CLI):
         wanted = [int(line)] if line.strip().isdigit() else sorted(self.net.ases)
         for asn in wanted:
             if asn not in self.net.ases:
-                report.err_console.print(f"no AS {asn}")
+                self.ui.err.print(f"no AS {asn}")
                 continue
-            report.print_looking_glass(asn, table(self.net, routes, asn))
+            tables.print_looking_glass(self.ui.out, asn, table(self.net, routes, asn))
 
     def do_linkset(self, line: str) -> None:
         """linkset A B [delay=10ms] [jitter=1ms] [loss=1%] [bw=10Mbit]: change the links
@@ -116,18 +118,18 @@ class TestbedCLI(CLI):
                 changes[field] = convert(value)
             props = self.underlay.set_link_params(parts[0], parts[1], **changes)
         except (ValueError, RuntimeError) as exc:
-            report.err_console.print(f"linkset: {exc}")
+            self.ui.err.print(f"linkset: {exc}")
             return
-        report.console.print(f"{parts[0]} <-> {parts[1]}: {props}", highlight=False)
+        self.ui.out.print(f"{parts[0]} <-> {parts[1]}: {props}", highlight=False)
 
     def do_router(self, line: str) -> None:
         "router NAME up|down: fail or recover a router (all its links); see also 'link'."
         parts = line.split()
         if len(parts) != 2 or parts[1] not in ("up", "down") or parts[0] not in self.net.routers:
-            report.err_console.print("usage: router NAME up|down (NAME like as100.r1)")
+            self.ui.err.print("usage: router NAME up|down (NAME like as100.r1)")
             return
         self.underlay.set_router(parts[0], parts[1] == "up")
 
     def do_routes(self, line: str) -> None:
         "routes ROUTER: the router's forwarding table now (prefix, port, next hop)."
-        report.print_routes(self.underlay.routing_state().tables(), line.strip())
+        tables.print_routes(self.ui.out, self.underlay.routing_state().tables(), line.strip())

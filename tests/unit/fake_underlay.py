@@ -1,0 +1,123 @@
+"""An UnderlayAPI without root or Mininet, for unit tests of the layers above it.
+
+It keeps the calls made to it (`calls`), answers probes with a fixed RTT unless the pair's
+path crosses a link that is down (then they are lost), and `spawn`s real processes on this
+machine (no namespace), so overlay deployments start and stop real agents."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import threading
+import time
+from typing import IO, Any, Dict, List, Optional, Sequence
+
+from testbed.control.routes import forward_path
+from testbed.control.state import RoutingState
+from testbed.model.network import LinkProps, Network
+
+
+class FakeStream:
+    def __init__(self, prober: "FakeProber", dst: List[str], count: int, rate: float, **_: Any):
+        self.prober, self.dst, self.count, self.rate = prober, dst[0], count, rate
+        self.cancelled = threading.Event()
+
+    def __iter__(self):
+        for seq in range(1, self.count + 1):
+            if self.cancelled.wait(1.0 / self.rate):
+                break
+            rtt = self.prober.underlay.rtt(self.prober.host, self.dst)
+            yield {"type": "probe", "seq": seq, "sent_ns": time.time_ns(), "rtt_ms": rtt,
+                   "reply": "echo-reply" if rtt is not None else None,
+                   "from": self.dst if rtt is not None else None}
+        yield {"type": "done"}
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+class FakeProber:
+    def __init__(self, underlay: "FakeUnderlay", host: str):
+        self.underlay, self.host = underlay, host
+
+    def start(self, op: str, **kwargs: Any) -> FakeStream:
+        return FakeStream(self, **kwargs)
+
+
+class FakeUnderlay:
+    RTT_MS = 10.0
+
+    def __init__(self, net: Network):
+        self.base_net = net
+        self.link_backend, self.datapath = "fake", "fake"
+        self.timings: Dict[str, float] = {}
+        self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
+        self.down: set = set()
+        self.calls: List[tuple] = []
+        self.procs: List[subprocess.Popen] = []
+        self.events: List[Dict[str, Any]] = []
+        self.started = self.stopped = False
+
+    @property
+    def net(self) -> Network:
+        return self.base_net
+
+    def preflight(self) -> None:
+        pass
+
+    def start(self) -> None:
+        self.started = True
+        self.timings["routes_installed"] = 0.01
+        self.events.append({"t": time.time(), "event": "routes_installed"})
+
+    def stop(self) -> None:
+        self.stopped = True
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.timings["teardown"] = 0.0
+
+    def spawn(self, host: str, argv: Sequence[str], *, stdout: IO[Any], stderr: IO[Any],
+              env: Dict[str, str], cwd: str) -> subprocess.Popen:
+        self.calls.append(("spawn", host, tuple(argv)))
+        proc = subprocess.Popen(list(argv), stdout=stdout, stderr=stderr, env=env, cwd=cwd,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def run(self, host: str, command: str) -> str:
+        self.calls.append(("run", host, command))
+        return ""
+
+    def prober(self, host: str) -> FakeProber:
+        return FakeProber(self, host)
+
+    def rtt(self, src: str, dst_ip: str) -> Optional[float]:
+        path, delivered = forward_path(self.net, self.routing_state().tables(), src, dst_ip)
+        crossed = {frozenset(p) for p in zip(path, path[1:])}
+        return None if not delivered or crossed & self.down else self.RTT_MS
+
+    def set_link(self, a: str, b: str, up: bool) -> None:
+        self.calls.append(("set_link", a, b, up))
+        (self.down.discard if up else self.down.add)(frozenset((a, b)))
+
+    def set_link_params(self, a: str, b: str, **changes: Optional[float]) -> LinkProps:
+        self.calls.append(("set_link_params", a, b, changes))
+        link = next(l for l in self.net.links if {l.a, l.b} == {a, b})
+        self.link_props[link.index] = dataclasses.replace(self.link_props[link.index], **changes)
+        return self.link_props[link.index]
+
+    def set_router(self, name: str, up: bool) -> None:
+        self.calls.append(("set_router", name, up))
+
+    def set_policy(self, asn: int, policy: Dict[str, Any]) -> None:
+        self.calls.append(("set_policy", asn, policy))
+
+    def routing_state(self) -> RoutingState:
+        return RoutingState(self.net)
+
+    def controller_events(self) -> List[Dict[str, Any]]:
+        return list(self.events)
+
+    def emulator_cpu_seconds(self) -> Optional[float]:
+        return None
