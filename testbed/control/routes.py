@@ -18,12 +18,12 @@ into one route for the AS prefix, which keeps flow tables small on large topolog
 """
 from __future__ import annotations
 
-import heapq
 import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
+from ..model.graphs import distances
 from ..model.network import Network
 from . import policy
 
@@ -79,19 +79,8 @@ def adjacency(net: Network, intra_only: bool = False, down: Down = frozenset()) 
 
 
 def distances_to(adj: Adjacency, target: str) -> Dict[str, float]:
-    """Dijkstra from `target` (links are symmetric, so this is distance *to* it)."""
-    dist = {target: 0.0}
-    heap = [(0.0, target)]
-    while heap:
-        d, node = heapq.heappop(heap)
-        if d > dist.get(node, INFINITY):
-            continue
-        for peer, cost, _, _ in adj[node]:
-            nd = d + cost
-            if nd < dist.get(peer, INFINITY):
-                dist[peer] = nd
-                heapq.heappush(heap, (nd, peer))
-    return dist
+    """IGP distance of every router to `target` (links are symmetric, so Dijkstra from it)."""
+    return distances(lambda node: ((peer, cost) for peer, cost, _, _ in adj[node]), target)
 
 
 def _next_hop(adj: Adjacency, router: str, dist: Dict[str, float]) -> Optional[Tuple[str, int, int]]:
@@ -283,10 +272,9 @@ def route_path(net: Network, tables: Dict[str, Table], router: str,
 
     Follows the tables as the switches do (longest-prefix match, hop by hop)."""
     path: List[str] = []
-    owner = {iface.ip: iface.router for iface in net.interfaces.values()}
     while len(path) <= len(net.routers):
         path.append(router)
-        if owner.get(dst_ip) == router:
+        if net.owner_of(dst_ip) == router:
             return path, True
         route = tables[router].lookup(dst_ip)
         if route is None:

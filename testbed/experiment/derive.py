@@ -5,7 +5,7 @@ sent, "rtt_ms": float or None}. Per trial and workload (all its pairs together):
 
 - sent, received; loss = 1 - received / sent; delivery = received / sent;
 - rtt_min_ms, rtt_median_ms, rtt_mean_ms, rtt_p95_ms, rtt_max_ms over answered probes
-  (p95 by the nearest-rank method);
+  (p95 by the nearest-rank method, measure.metrics.percentile);
 - outage_s: the longest time a pair went unanswered: from the first lost probe of a run
   of losses to the first answered probe after it (or to the last probe sent, if none
   came back) — what an application sees as its outage; 0 if nothing was lost.
@@ -25,6 +25,8 @@ import statistics
 from collections import defaultdict
 from typing import Any, Dict, Iterable, List, Optional
 
+from ..measure.metrics import percentile
+
 # two-sided 95% Student t critical values by degrees of freedom (1..30); normal beyond
 _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
@@ -33,13 +35,6 @@ _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
 
 def t95(df: int) -> float:
     return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
-
-
-def percentile(values: List[float], q: float) -> float:
-    """Nearest-rank percentile of sorted-able values (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def outage_s(probes: List[Dict[str, Any]]) -> float:

@@ -40,13 +40,12 @@ def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, Optio
         return []
     net = load_topology(run.path / "inputs" / "topology.run.yaml")
     tables = forwarding_tables(net)
-    host_of = {h.ip: name for name, h in net.hosts.items()}
     out = []
     for (src, dst_ip), r in sorted(choices.items()):
         under, _ = forward_path(net, tables, src, dst_ip)
-        vias = [ip for ip in r["via_ips"] if ip in host_of]
+        vias = [ip for ip in r["via_ips"] if net.owner_of(ip) in net.hosts]
         over: List[str] = []
-        for a, b in zip([src] + [host_of[ip] for ip in vias], vias + [dst_ip]):
+        for a, b in zip([src] + [net.owner_of(ip) for ip in vias], vias + [dst_ip]):
             over += forward_path(net, tables, a, b)[0]
         stretch = float(r["value"]) if r.get("metric") == "stretch" and \
             isinstance(r.get("value"), (int, float)) else None

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from overlays.spec import Deployed
 
+from ..measure.metrics import percentile
 from . import derive, divergence
 from .overlays import NoSpec, spec_of
 from .rundir import read_jsonl
@@ -119,8 +120,8 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
     late = sorted(e["late_ms"] for e in run.events if e.get("type") == "action")
     timeline = {"actions": len(late)}
     if late:
-        timeline.update({"late_ms_p50": derive.percentile(late, 50),
-                         "late_ms_p99": derive.percentile(late, 99), "late_ms_max": late[-1]})
+        timeline.update({"late_ms_p50": percentile(late, 50),
+                         "late_ms_p99": percentile(late, 99), "late_ms_max": late[-1]})
     fidelity = [{k: e[k] for k in ("trial", "cpu_idle", "emulator_cpu", "verdict")}
                 for e in run.events if e.get("type") == "trial_fidelity"]
     return {"per_trial": per_trial, "across_trials": across, "expectations": expectations,

@@ -113,13 +113,18 @@ class RunDir:
             out.write(json.dumps(record) + "\n")
             out.flush()
 
+    def mark_ended(self) -> None:
+        """The trials are over (the report, made next, shows this time)."""
+        self.write_manifest(ended=datetime.now(timezone.utc).isoformat())
+
     def finish(self, status: str) -> None:
         with self._lock:
             for out in self._files.values():
                 out.close()
             self._files.clear()
-        self.write_manifest(status=status, complete=status == "complete",
-                            ended=datetime.now(timezone.utc).isoformat())
+        if not self.manifest.get("ended"):
+            self.mark_ended()
+        self.write_manifest(status=status, complete=status == "complete")
         self._events.close()
 
 

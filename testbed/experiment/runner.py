@@ -188,6 +188,7 @@ class Runner:
         if error:
             run.event(type="run_ended", status=status, error=error)
         run.write_manifest(error=error)
+        run.mark_ended()
         from .results import finish_run
         summary: Dict[str, Any] = {}
         try:

@@ -10,7 +10,6 @@ apart. Pure: computed from the model and the tables, no network needed.
 """
 from __future__ import annotations
 
-import heapq
 import ipaddress
 import statistics
 from dataclasses import asdict, dataclass
@@ -18,8 +17,9 @@ from typing import Dict, List, Optional, Tuple
 
 from ..control.policy import ASGraph, ASRoutes
 from ..control.routes import Table, route_path
-from ..model.graphs import hop_counts
+from ..model.graphs import distances, hop_counts
 from ..model.network import Network
+from .metrics import percentile
 
 
 @dataclass(frozen=True)
@@ -32,20 +32,6 @@ class PairInflation:
     router_hops_min: int
     latency_policy_ms: Optional[float]
     latency_min_ms: float
-
-
-def _dijkstra(adj: Dict[str, List[Tuple[str, float]]], src: str) -> Dict[str, float]:
-    dist = {src: 0.0}
-    heap = [(0.0, src)]
-    while heap:
-        d, node = heapq.heappop(heap)
-        if d > dist[node]:
-            continue
-        for nxt, w in adj[node]:
-            if d + w < dist.get(nxt, float("inf")):
-                dist[nxt] = d + w
-                heapq.heappush(heap, (d + w, nxt))
-    return dist
 
 
 def router_address(net: Network, router: str) -> str:
@@ -75,7 +61,7 @@ def pairs(net: Network, routes: ASRoutes, tables: Dict[str, Table]) -> List[Pair
         as_min = hop_counts(g.neighbours, x)
         src = net.ases[x_asn].routers[0]
         hop_min = hop_counts(r_hops.__getitem__, src)
-        lat_min = _dijkstra(r_delay, src)
+        lat_min = distances(r_delay.__getitem__, src)
         for d, d_asn in enumerate(g.asns):
             if d == x or d not in as_min:
                 continue
@@ -105,7 +91,7 @@ def summary(rows: List[PairInflation]) -> List[Dict[str, object]]:
             "metric": label, "pairs": len(rows), "routed": len(routed),
             "inflated_share": round(sum(e > 1e-9 for e in extra) / len(routed), 3) if routed else None,
             "ratio_median": round(statistics.median(ratios), 3) if ratios else None,
-            "ratio_p90": round(ratios[int(0.9 * (len(ratios) - 1))], 3) if ratios else None,
+            "ratio_p90": round(percentile(ratios, 90), 3) if ratios else None,
             "ratio_max": round(ratios[-1], 3) if ratios else None,
             "extra_mean": round(statistics.fmean(extra), 3) if extra else None,
         })

@@ -28,9 +28,7 @@ class Node:
 
 def address_plan(net: Network) -> Dict[str, Node]:
     """Every router interface and host address -> its node and AS."""
-    plan = {i.ip: Node(i.router, net.routers[i.router].asn) for i in net.interfaces.values()}
-    plan.update({h.ip: Node(h.name, h.asn) for h in net.hosts.values()})
-    return plan
+    return {ip: Node(node, net.asn_of(node)) for ip, node in net.owners.items()}
 
 
 @dataclass(frozen=True)

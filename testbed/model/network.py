@@ -116,15 +116,23 @@ class Network:
         return sorted((i for (r, _), i in self.interfaces.items() if r == router),
                       key=lambda i: i.port)
 
+    @property
+    def owners(self) -> Dict[str, str]:
+        """Every router interface's and host's address -> the node that owns it: the one
+        address map (traceroute hops, overlay path reports, route walks). Built once."""
+        cached = self.__dict__.get("_owners")
+        if cached is None:
+            cached = {i.ip: i.router for i in self.interfaces.values()}
+            cached.update({h.ip: h.name for h in self.hosts.values()})
+            self.__dict__["_owners"] = cached
+        return cached
+
     def owner_of(self, address: str) -> Optional[str]:
-        """The router or host that owns an address (traceroute hop -> node)."""
-        for iface in self.interfaces.values():
-            if iface.ip == address:
-                return iface.router
-        for host in self.hosts.values():
-            if host.ip == address:
-                return host.name
-        return None
+        """The router or host that owns an address, or None."""
+        return self.owners.get(address)
+
+    def asn_of(self, node: str) -> int:
+        return (self.routers[node] if node in self.routers else self.hosts[node]).asn
 
 
 def router_mac(router_index: int, port: int) -> str:

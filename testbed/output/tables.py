@@ -2,6 +2,7 @@
 glass, probe results, paths, fidelity (rich tables, printed on the console passed in)."""
 from __future__ import annotations
 
+import statistics
 from typing import Any, Dict, List
 
 from rich.console import Console
@@ -207,7 +208,7 @@ def print_rtt_matrix(console: Console, net: Network, matrix: Dict[Any, Any]) -> 
             rows = [r for (s, _), r in matrix.items() if net.hosts[s].asn == asn]
             rtts = sorted(x for r in rows for x in r.answered)
             table.add_row(str(asn), f"{sum(1 for r in rows if r.received)}/{len(rows)}",
-                          _ms(rtts[len(rtts) // 2] if rtts else None),
+                          _ms(statistics.median(rtts) if rtts else None),
                           _ms(rtts[-1] if rtts else None))
     console.print(table)
     answered = sum(1 for r in matrix.values() if r.received)

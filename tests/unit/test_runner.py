@@ -130,3 +130,11 @@ def test_every_registered_action_applies(name, tmp_path):
     underlay or the trial."""
     family = REGISTRY[name]
     assert type(family).apply is not type(family).__mro__[-2].apply
+
+
+def test_report_of_a_complete_run_says_when_it_ended(tmp_path):
+    plan = experiment(tmp_path, "workloads:\n  - {name: w, from: as100.h1, to: as300.h1}\n")
+    outcome, _ = run(plan, tmp_path)
+    manifest = json.loads((outcome.run / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["ended"]
+    assert manifest["ended"] in (outcome.run / "report.md").read_text()
