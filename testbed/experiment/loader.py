@@ -13,7 +13,7 @@ import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, Iterator, Set, Tuple
 
 import pydantic
 import yaml
@@ -134,7 +134,7 @@ def merge(base: Any, over: Any) -> Any:
 
 def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Iterator[Problem]:
     """Rules that need the network (overlay params are checked by `params_errors`)."""
-    hosts, routers = set(net.hosts), set(net.routers)
+    hosts = set(net.hosts)
     adjacent = {frozenset((l.a, l.b)) for l in net.links}
     workloads = {w.name for w in exp.workloads}
     overlays = {o.name for o in exp.overlays}

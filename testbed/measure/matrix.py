@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, Dict, List, Optional, Tuple
+from typing import IO, Dict, List, Optional, Tuple
 
 from ..model.network import Network
 from ..underlay.api import UnderlayAPI

@@ -4,7 +4,7 @@ yes/no per pair and summarised per AS pair.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
 from ..measure.matrix import rtt_matrix
 from ..model.network import Network

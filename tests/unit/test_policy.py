@@ -2,14 +2,12 @@
 tiered AS graphs with random (Gao-Rexford safe) policies, plus the properties the issue
 names: valley-free, customer routes first, deterministic."""
 import random
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testbed.control.policy import (ASGraph, CUSTOMER, DEFAULT_PREF, ORIGIN, PEER, PROVIDER,
-                                    candidates, compute, why)
+from testbed.control.policy import (ASGraph, CUSTOMER, DEFAULT_PREF, ORIGIN, candidates, compute, why)
 from testbed.control.verify import valley_free, violations
 from testbed.model import load_topology
 from testbed.model.network import Policy
