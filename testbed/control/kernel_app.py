@@ -1,0 +1,245 @@
+"""The Linux data plane's controller: `python -m testbed.control.kernel_app TOPOLOGY
+--routers JSON [--convergence-delay-ms MS]`, JSON = {router: PID of a process in its
+network namespace}.
+
+The twin of the OpenFlow app (`router_app`), with the same pure logic and the same events
+(JSON lines on stdout: `routes_installed`, `link_down`/`link_up`, `igp_updated`,
+`bgp_converged`, `policy_changed`, `policy_applied`), so the harness cannot tell the planes
+apart except by their speed. Instead of flows it installs kernel routes (`kernelplan`)
+with `ip -batch` inside each router's namespace; instead of OpenFlow port-status messages
+it watches each namespace's interfaces over rtnetlink (one socket per router, opened
+inside its namespace) and feeds the changes to `RoutingState`: the IGP part is
+reinstalled at once, the AS-level part `convergence_delay` later, like BGP.
+
+A router's interface going down makes the kernel drop every route through it; the
+controller forgets those (they are gone) and the diff puts back what is still wanted.
+SIGUSR1: the harness rewrote the topology file with a new policy, applied one
+convergence delay later. SIGTERM exits.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import heapq
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Tuple
+
+from ..model import load_topology
+from ..model.network import Network
+from . import kernelplan
+from .state import RoutingState
+
+RTMGRP_LINK = 1
+RTM_NEWLINK, RTM_DELLINK = 16, 17
+IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
+IFLA_IFNAME = 3
+CLONE_NEWNET = 0x40000000
+NLMSG = struct.Struct("=IHHII")
+IFINFO = struct.Struct("=BxHiII")
+RTA = struct.Struct("=HH")
+
+
+def emit(event: str, **fields: Any) -> None:
+    print(json.dumps({"t": round(time.time(), 6), "event": event, **fields}), flush=True)
+
+
+def netlink_in(pid: int) -> socket.socket:
+    """An rtnetlink socket for link changes, opened inside the namespace of `pid` (a
+    socket keeps the namespace it was made in); this thread returns to its own after."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    theirs = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    try:
+        if libc.setns(theirs, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into the namespace of pid {pid}")
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sock.bind((0, RTMGRP_LINK))
+        sock.setblocking(False)
+    finally:
+        libc.setns(own, CLONE_NEWNET)
+        os.close(own)
+        os.close(theirs)
+    return sock
+
+
+def link_changes(data: bytes) -> List[Tuple[str, bool]]:
+    """(interface name, is down) for every link message in a netlink datagram."""
+    out = []
+    offset = 0
+    while offset + NLMSG.size <= len(data):
+        length, kind, _, _, _ = NLMSG.unpack_from(data, offset)
+        if length < NLMSG.size:
+            break
+        if kind in (RTM_NEWLINK, RTM_DELLINK):
+            body = offset + NLMSG.size
+            _, _, _, flags, _ = IFINFO.unpack_from(data, body)
+            attr = body + IFINFO.size
+            while attr + RTA.size <= offset + length:
+                rta_len, rta_type = RTA.unpack_from(data, attr)
+                if rta_len < RTA.size:
+                    break
+                if rta_type == IFLA_IFNAME:
+                    name = data[attr + RTA.size:attr + rta_len].split(b"\0")[0].decode()
+                    down = kind == RTM_DELLINK or not (flags & IFF_UP and flags & IFF_LOWER_UP)
+                    out.append((name, down))
+                    break
+                attr += (rta_len + 3) & ~3
+        offset += (length + 3) & ~3
+    return out
+
+
+class KernelRouters:
+    def __init__(self, topology: str, pids: Dict[str, int], delay_ms: "float | None"):
+        self.topology = topology
+        net = load_topology(topology)
+        if delay_ms is not None:
+            net.convergence_delay_ms = delay_ms
+        self.state = RoutingState(net)
+        self.pids = pids
+        self.installed: Dict[str, Dict[str, str]] = {r: {} for r in net.routers}
+        self.timers: List[Tuple[float, int, Callable[[], None]]] = []
+        self.seq = 0
+        self.reload_requested = False
+
+    @property
+    def net(self) -> Network:
+        return self.state.net
+
+    # --- installing ----------------------------------------------------------------------
+    def _run(self, router: str, lines: List[str], sysctls: "List[str] | None" = None) -> None:
+        """`ip -batch` (and sysctls first) inside the router's namespace."""
+        cmd = ["nsenter", f"--net=/proc/{self.pids[router]}/ns/net"]
+        script = "sysctl -qw " + " ".join(sysctls) + " >/dev/null 2>&1; " if sysctls else ""
+        done = subprocess.run(cmd + ["sh", "-c", script + "exec ip -batch -force -"],
+                              input="\n".join(lines) + "\n", text=True, capture_output=True)
+        errors = [line for line in done.stderr.splitlines()
+                  if line.strip() and "No such process" not in line]  # route del of a gone route
+        if errors:
+            print(f"{router}: {errors[:3]}", file=sys.stderr, flush=True)
+
+    def _wanted(self, router: str) -> Dict[str, str]:
+        down = {port for (r, port) in self.state.down_ports if r == router}
+        return kernelplan.routes(self.net, self.state.tables()[router], down)
+
+    def start(self) -> None:
+        started = time.time()
+
+        def one(router: str) -> int:
+            sysctls, lines = kernelplan.setup(self.net, router)
+            want = self._wanted(router)
+            self._run(router, lines + kernelplan.diff({}, want), sysctls)
+            self.installed[router] = want
+            return len(want)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            routes = sum(pool.map(one, sorted(self.net.routers)))
+        emit("routes_installed", switches=len(self.net.routers), flows=routes,
+             seconds=round(time.time() - started, 3))
+
+    def reinstall(self, event: str, **fields: Any) -> None:
+        changed = 0
+        for router in sorted(self.net.routers):
+            lines = kernelplan.diff(self.installed[router], self._wanted(router))
+            if lines:
+                self._run(router, lines)
+                self.installed[router] = self._wanted(router)
+                changed += len(lines)
+        emit(event, flows_changed=changed, down=sorted(self.state.down),
+             bgp_down=sorted(self.state.bgp_down), **fields)
+
+    # --- events --------------------------------------------------------------------------
+    def port_changed(self, router: str, name: str, down: bool) -> None:
+        try:
+            port = kernelplan.port_of(name)
+        except ValueError:
+            return
+        if down:  # the kernel has dropped every route through it
+            dev = f" dev {name}"
+            self.installed[router] = {p: line for p, line in self.installed[router].items()
+                                      if not line.endswith(dev)}
+        change = self.state.port_changed(router, port, down)
+        if change is None:
+            if not down:
+                self.reinstall("igp_updated")  # an interface back up: put its routes back
+            return
+        link, is_down = change
+        spec = self.net.links[link]
+        emit("link_down" if is_down else "link_up", link=link, a=spec.a, b=spec.b, kind=spec.kind)
+        self.reinstall("igp_updated", link=link)
+        seen = self.state.down
+        self.after(self.net.convergence_delay_ms / 1000.0, lambda: self._bgp(seen, link))
+
+    def _bgp(self, seen: Any, link: int) -> None:
+        if self.state.bgp_converge(seen):
+            self.reinstall("bgp_converged", link=link,
+                           delay_s=self.net.convergence_delay_ms / 1000.0)
+
+    def _apply_policy(self) -> None:
+        net = load_topology(self.topology)
+        net.convergence_delay_ms = self.net.convergence_delay_ms
+        old = self.state
+        self.state = RoutingState(net, old.down, old.bgp_down)
+        self.state.down_ports = old.down_ports
+        self.reinstall("policy_applied")
+
+    def after(self, seconds: float, action: Callable[[], None]) -> None:
+        self.seq += 1
+        heapq.heappush(self.timers, (time.monotonic() + seconds, self.seq, action))
+
+    def run(self) -> None:
+        by_fd: Dict[int, Tuple[socket.socket, str]] = {}
+        for router, pid in self.pids.items():
+            sock = netlink_in(pid)  # before the routes: no change can slip by
+            by_fd[sock.fileno()] = (sock, router)
+        self.start()
+        while True:
+            if self.reload_requested:
+                self.reload_requested = False
+                delay = self.net.convergence_delay_ms / 1000.0
+                emit("policy_changed", delay_s=delay)
+                self.after(delay, self._apply_policy)
+            wait = max(0.0, self.timers[0][0] - time.monotonic()) if self.timers else 1.0
+            try:
+                ready, _, _ = select.select(list(by_fd), [], [], min(wait, 0.05))
+            except InterruptedError:
+                continue
+            for fd in ready:
+                sock, router = by_fd[fd]
+                while True:
+                    try:
+                        data = sock.recv(1 << 16)
+                    except BlockingIOError:
+                        break
+                    for name, down in link_changes(data):
+                        self.port_changed(router, name, down)
+            while self.timers and self.timers[0][0] <= time.monotonic():
+                heapq.heappop(self.timers)[2]()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="testbed Linux-router controller")
+    parser.add_argument("topology")
+    parser.add_argument("--routers", required=True, help="JSON {router: pid in its namespace}")
+    parser.add_argument("--convergence-delay-ms", type=float)
+    args = parser.parse_args()
+    app = KernelRouters(args.topology, json.loads(args.routers), args.convergence_delay_ms)
+
+    def reload(*_: Any) -> None:
+        app.reload_requested = True
+    signal.signal(signal.SIGUSR1, reload)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    emit("controller_started", framework="linux", routers=len(app.pids))
+    app.run()
+
+
+if __name__ == "__main__":
+    main()
