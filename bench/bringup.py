@@ -23,7 +23,8 @@ from mininet.node import OVSSwitch
 
 from testbed.model import load_topology
 from testbed.underlay import capabilities
-from testbed.underlay.emulation import Underlay, host_intf, router_intf
+from testbed.control.kernelplan import interface_name as router_intf
+from testbed.underlay.emulation import Underlay, host_intf
 
 
 def raw_mininet(net, datapath):

@@ -87,7 +87,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def _fidelity(args: argparse.Namespace) -> int:
     """Bring a topology up, measure it against its configuration, print the verdict."""
-    from .measure.fidelity import check
+    from .measure.fidelity import check, sample_pairs
     from .output.tables import print_fidelity
     console = args.ui.out
     try:
@@ -96,11 +96,39 @@ def _fidelity(args: argparse.Namespace) -> int:
         return _print_invalid(exc)
 
     def body(underlay: Any) -> int:
-        with console.status("measuring RTT, loss, throughput and CPU headroom ..."):
-            verdict = check(underlay)
-        print_fidelity(console, net.name, underlay.link_backend, verdict)
+        with args.ui.err.status("measuring RTT, loss, throughput and CPU headroom ..."):
+            verdict = check(underlay, pairs=sample_pairs(net, args.pairs))
+        if args.json:
+            args.ui.emit({"topology": net.name, "dataplane": underlay.dataplane,
+                          "links": underlay.link_backend,
+                          "forwarding_per_router_ms": verdict.forwarding_per_router_ms,
+                          **verdict.as_dict()})
+        else:
+            print_fidelity(console, net.name, underlay.dataplane, underlay.link_backend, verdict)
         return EXIT_OK if verdict.ok else EXIT_FAILED
     return _with_network(args, net, body, banner=False)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A topology from a CAIDA AS-relationship file (model/caida.py)."""
+    from .model import caida
+    from .model.loader import parse_topology, read_input
+    from .model.synthetic import to_yaml
+    try:
+        graph = caida.parse(read_input(args.file, "CAIDA's serial-1 or serial-2 files"), args.file)
+        kept = caida.sample(graph, args.sample, args.seed)
+        text = to_yaml(caida.topology(graph, kept, args.name, args.delay),
+                       f"testbed import caida {Path(args.file).name}"
+                       + (f" --sample {args.sample} --seed {args.seed}" if args.sample else ""))
+        parse_topology(text, args.out or "<output>")  # what is written is a valid topology
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    if args.out:
+        Path(args.out).write_text(text)
+        args.ui.err.print(f"{len(kept)} ASes written to {args.out}", highlight=False)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -196,7 +224,8 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
     from mininet.log import setLogLevel
     setLogLevel("warning")
     underlay = Underlay(net, controller_port=getattr(args, "controller_port", None),
-                        datapath=getattr(args, "datapath", None), link_backend=args.links)
+                        datapath=getattr(args, "datapath", None), link_backend=args.links,
+                        dataplane=getattr(args, "dataplane", None))
     try:
         with console.status(f"bringing up {net.name}: {len(net.routers)} routers, "
                             f"{len(net.hosts)} hosts ..."):
@@ -208,8 +237,8 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
         return EXIT_FAILED
     try:
         if banner:
-            print_banner(console, net, underlay.datapath or "?", underlay.link_backend,
-                         underlay.timings["routes_installed"])
+            print_banner(console, net, underlay.dataplane, underlay.datapath or "?",
+                         underlay.link_backend, underlay.timings["routes_installed"])
         return body(underlay)
     except (UnderlayError, ProbeError) as exc:
         return _die(args, str(exc))
@@ -337,15 +366,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     missing = missing_programs(plan.experiment)
     if missing:
         return _die(args, "; ".join(missing))
+    def make_underlay(net: Any) -> Any:
+        return Underlay(net, dataplane=args.dataplane, link_backend=args.links)
     try:
-        Underlay(plan.net).preflight()
+        make_underlay(plan.net).preflight()
     except UnderlayError as exc:
         return _die(args, str(exc))
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     from mininet.log import setLogLevel
     setLogLevel("warning")
-    runner = Runner(plan, Path(args.out), trials=args.trials, seed=args.seed)
+    runner = Runner(plan, Path(args.out), trials=args.trials, seed=args.seed,
+                    make_underlay=make_underlay)
     run = runner.prepare()
     console.print(f"run directory: {run.path}", highlight=False)
     with RichRunProgress(console, plan.experiment.duration, runner.trials) as progress:
@@ -388,6 +420,9 @@ def _network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--links", choices=("auto", "netem", "userspace"),
                    help="link emulation back end (default: the topology's emulation.links, "
                         "auto = netem where the kernel has it, else userspace)")
+    p.add_argument("--dataplane", choices=("auto", "openflow", "linux"),
+                   help="what forwards (default: the topology's emulation.dataplane, auto = "
+                        "OpenFlow where the OVS kernel datapath is there, else Linux routers)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -443,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, help="override the file's trials")
     p.add_argument("--seed", type=int, help="override the file's seed")
     p.add_argument("--out", default="results", help="results root (default: results/)")
+    p.add_argument("--links", choices=("auto", "netem", "userspace"),
+                   help="link emulation back end (default: the topology's)")
+    p.add_argument("--dataplane", choices=("auto", "openflow", "linux"),
+                   help="what forwards (default: the topology's emulation.dataplane)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="remake a run's metrics, plots and reports from its files")
@@ -476,7 +515,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "loss and rate are what it configures; exit 1 if degraded")
     p.add_argument("--links", choices=("auto", "netem", "userspace"),
                    help="link emulation back end for --fidelity")
+    p.add_argument("--dataplane", choices=("auto", "openflow", "linux"),
+                   help="data plane for --fidelity")
+    p.add_argument("--pairs", type=int, default=3, help="--fidelity: host pairs to sample")
+    p.add_argument("--json", action="store_true", help="--fidelity: the verdict as JSON only")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("import", help="make a topology from another format (caida: CAIDA "
+                                      "AS-relationship files)")
+    p.add_argument("format", choices=("caida",))
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="keep N ASes (drawn with --seed) and every provider above them")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--name", default="caida", help="the topology's name (default caida)")
+    p.add_argument("--delay", type=float, default=5.0, help="ms per link (default 5)")
+    p.add_argument("-o", "--out", metavar="TOPO.yaml", help="write here (default: stdout)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("clean", help="remove what killed runs left (namespaces, veths, "
                                      "bridges, processes)")

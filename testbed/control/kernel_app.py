@@ -120,7 +120,7 @@ class KernelRouters:
         """`ip -batch` (and sysctls first) inside the router's namespace."""
         cmd = ["nsenter", f"--net=/proc/{self.pids[router]}/ns/net"]
         script = "sysctl -qw " + " ".join(sysctls) + " >/dev/null 2>&1; " if sysctls else ""
-        done = subprocess.run(cmd + ["sh", "-c", script + "exec ip -batch -force -"],
+        done = subprocess.run(cmd + ["sh", "-c", script + "exec ip -force -batch -"],
                               input="\n".join(lines) + "\n", text=True, capture_output=True)
         errors = [line for line in done.stderr.splitlines()
                   if line.strip() and "No such process" not in line]  # route del of a gone route

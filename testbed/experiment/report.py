@@ -30,7 +30,8 @@ def _facts(run: Any) -> List[List[str]]:
             ["seed, trials", f"{m.get('seed')}, {m.get('trials_done', 0)} of {m.get('trials')} done"],
             ["duration", f"{cfg.get('duration')} s per trial"],
             ["started, ended", f"{m.get('started')}, {m.get('ended') or '–'}"],
-            ["links, datapath", f"{m.get('link_backend')}, {m.get('datapath')}"],
+            ["routers, links, datapath", f"{m.get('dataplane')} ({m.get('dataplane_reason')}), "
+                                         f"{m.get('link_backend')}, {m.get('datapath')}"],
             ["fidelity", str(m.get("fidelity", "unknown"))],
             ["versions", f"kernel {versions.get('kernel')}, {versions.get('ovs')}, Mininet "
                          f"{versions.get('mininet')}, Python {versions.get('python')}, "

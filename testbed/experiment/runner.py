@@ -212,6 +212,7 @@ class Runner:
         u.start()
         if k == 1:
             run.write_manifest(link_backend=u.link_backend, datapath=u.datapath,
+                               dataplane=u.dataplane, dataplane_reason=u.dataplane_reason,
                                routing_ready_s=round(u.timings["routes_installed"], 3))
         if self.exp.fidelity == "full" and k == 1:
             self.progress.phase(k, trials, "checking fidelity")

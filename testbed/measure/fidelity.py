@@ -1,29 +1,30 @@
 """Does the emulated network behave as configured? Measure and compare, with numbers.
 
-On sample host pairs: RTT (median of many pings) against the sum of the configured
-one-way delays of the forward and the reverse path (they may differ under policy routing)
-plus the path's own forwarding time, measured first with that path's delays set to zero
-(OVS, the link emulator and the hosts' stacks cost ~0.1 ms per hop here; that is the
-network, not the emulation); RTT spread against the configured jitter; loss against the
-configured loss where there is some; TCP throughput (iperf3) against the bottleneck rate
-where one is set. CPU headroom is sampled during the measurement: a saturated machine
-distorts all of it, so it is part of the verdict. Measuring the base changes link
-properties for a moment, so run the check before an experiment, not during one.
+On sample host pairs: the median RTT of many pings against the **configured** RTT, the sum
+of the configured one-way delays of the forward and the reverse path (they may differ
+under policy routing). What the harness itself adds (forwarding in OVS or the kernel, the
+link emulator, the hosts' stacks) is an error, not part of what is expected: it is
+measured on its own (the same path with its delays set to zero, before the real
+measurement) and reported as `forwarding_ms` per path and per router crossing, so a
+researcher sees how much of a measured RTT is the emulator's. RTT spread is compared with
+the configured jitter, loss with the configured loss, TCP throughput (iperf3) with the
+bottleneck rate where one is set. CPU headroom is sampled during the measurement: a
+saturated machine distorts all of it, so it is part of the verdict. Measuring the
+forwarding time changes link properties for a moment, so run the check before an
+experiment, not during one.
 
-Tolerances: RTT within max(0.3 ms, 2%) of configured + base, plus the spread (std) of the
-base samples (the check cannot be more exact than the path's own noise), plus 0.1 ms per
-link crossing (a delayed frame leaves the userspace emulator ~0.06-0.1 ms after its time,
-measured: timer wake-up and Python, the emulator's budgeted cost per crossing); jitter std within 20% + 0.2 ms; loss within 3 binomial standard deviations;
-throughput at least 70% of the bottleneck (goodput excludes headers, and a 2 s transfer
-includes slow start); CPU idle at least 10%; the link emulator process below 90% of a
-core (it serves every crossing of every path: one core moves ~90,000 frames/s, so a
-100 Mbit/s TCP flow over 7 emulated links already fills it).
+Tolerances (the data plane's targets): RTT within max(0.5 ms, 3%) of configured; RTT std
+at most 0.3 ms where no jitter is configured, else within 20% + 0.2 ms of it; loss within
+3 binomial standard deviations; throughput at least 70% of the bottleneck (goodput
+excludes headers, and a 2 s transfer includes slow start); CPU idle at least 10%; the link
+emulator process below 90% of a core (it serves every crossing of every path: one core
+moves ~90,000 frames/s).
 """
 from __future__ import annotations
 
 import json
 import math
-import re
+import random
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,11 +38,13 @@ from .paths import PathSpec, one_way
 class Sample:
     src: str
     dst: str
-    crossings: int
-    expected_rtt_ms: float  # configured delays + base
-    base_rtt_ms: float  # the same path with zero delay: forwarding time
-    base_std_ms: float
+    crossings: int  # links crossed there and back
+    routers: int  # router crossings there and back
+    configured_rtt_ms: float  # the configured one-way delays there and back
+    forwarding_ms: float  # the same path with zero delay: what the harness adds
+    forwarding_std_ms: float
     median_rtt_ms: Optional[float]
+    error_ms: Optional[float]  # median - configured
     expected_jitter_ms: float
     rtt_std_ms: Optional[float]
     expected_loss: float
@@ -61,6 +64,12 @@ class Verdict:
     def as_dict(self) -> Dict[str, Any]:
         return {"verdict": "ok" if self.ok else "degraded", **asdict(self)}
 
+    @property
+    def forwarding_per_router_ms(self) -> Optional[float]:
+        """The harness's own time per router crossing, over all samples."""
+        routers = sum(s.routers for s in self.samples)
+        return round(sum(s.forwarding_ms for s in self.samples) / routers, 4) if routers else None
+
 
 def cpu_times() -> Tuple[float, float]:
     fields = [float(x) for x in open("/proc/stat").readline().split()[1:]]
@@ -74,19 +83,24 @@ def expected_rtt(net: Any, tables: Any, props: Any, src: str, dst: str) -> Optio
 
 
 def sample_pairs(net: Any, limit: int = 3) -> List[Tuple[str, str]]:
-    """The first host against hosts in other ASes, farthest AS numbers first (varied paths)."""
+    """The first host against the last hosts of other ASes (up to 3; varied paths), then
+    pairs of hosts in different ASes drawn with a seed of the topology's name, so the same
+    topology is always checked on the same pairs."""
     hosts = sorted(net.hosts)
     src = hosts[0]
     others = [h for h in hosts if net.hosts[h].asn != net.hosts[src].asn] or hosts[1:]
-    return [(src, dst) for dst in others[-limit:]]
+    pairs = [(src, dst) for dst in others[-min(limit, 3):]]
+    rest = [(a, b) for a in hosts for b in hosts
+            if net.hosts[a].asn != net.hosts[b].asn and (a, b) not in pairs]
+    rng = random.Random(f"{net.name}:fidelity")
+    return pairs + rng.sample(rest, min(len(rest), max(0, limit - len(pairs))))
 
 
 def _ping(underlay: UnderlayAPI, host: str, ip: str, count: int,
           interval: float) -> List[Optional[float]]:
-    out = underlay.run(host, f"ping -n -c {count} -i {interval} -W 1 {ip}")
-    rtts: Dict[int, float] = {int(m.group(1)): float(m.group(2))
-                              for m in re.finditer(r"icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms", out)}
-    return [rtts.get(i) for i in range(1, count + 1)]
+    """ICMP echo RTTs in ms (None: lost) from the host's prober: kernel receive
+    timestamps, microseconds (iputils prints 3 significant digits, 1 ms above 100 ms)."""
+    return underlay.prober(host).ping(ip, count=count, rate=1 / interval, timeout=1.0).rtts
 
 
 def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, count: int = 100,
@@ -102,15 +116,18 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
             continue
         there, back = expected
         # warm-up: ARP and the first packet-ins are not what we measure
-        underlay.run(src, f"ping -n -c 2 -i 0.2 -W 1 {net.hosts[dst].ip}")
+        _ping(underlay, src, net.hosts[dst].ip, 2, 0.2)
         base, base_std = _base_rtt(underlay, there.links + back.links, src, dst)
         rtts = _ping(underlay, src, net.hosts[dst].ip, count, interval)
         got = [r for r in rtts if r is not None]
         loss_expected = 1 - (1 - there.loss) * (1 - back.loss)
+        configured = there.delay_ms + back.delay_ms
+        median = statistics.median(got) if got else None
         sample = Sample(src, dst, len(there.links) + len(back.links),
-                        round(there.delay_ms + back.delay_ms + base, 3), round(base, 3),
-                        round(base_std, 3),
-                        round(statistics.median(got), 3) if got else None,
+                        len(there.links) + len(back.links) - 2,  # a host's own link is no router's
+                        round(configured, 3), round(base, 3), round(base_std, 3),
+                        None if median is None else round(median, 3),
+                        None if median is None else round(median - configured, 3),
                         round(math.hypot(there.jitter_ms, back.jitter_ms), 3),
                         round(statistics.pstdev(got), 3) if len(got) > 1 else None,
                         round(loss_expected, 4), round(1 - len(got) / count, 4))
@@ -158,13 +175,19 @@ def _judge(s: Sample, count: int) -> None:
     if s.median_rtt_ms is None:
         s.problems.append("no reply at all")
         return
-    tolerance = max(0.3, 0.02 * s.expected_rtt_ms) + s.base_std_ms + 0.1 * s.crossings
-    if abs(s.median_rtt_ms - s.expected_rtt_ms) > tolerance:
-        s.problems.append(f"median RTT {s.median_rtt_ms} ms, configured {s.expected_rtt_ms} ms "
-                          f"(tolerance {tolerance:.2f} ms)")
-    if s.rtt_std_ms is not None and s.expected_jitter_ms and \
-            abs(s.rtt_std_ms - s.expected_jitter_ms) > 0.2 * s.expected_jitter_ms + 0.2:
-        s.problems.append(f"RTT std {s.rtt_std_ms} ms, configured jitter {s.expected_jitter_ms} ms")
+    tolerance = max(0.5, 0.03 * s.configured_rtt_ms)
+    if abs(s.median_rtt_ms - s.configured_rtt_ms) > tolerance:
+        s.problems.append(f"median RTT {s.median_rtt_ms} ms, configured {s.configured_rtt_ms} ms "
+                          f"(tolerance {tolerance:.2f} ms; the harness's own forwarding time "
+                          f"on this path: {s.forwarding_ms} ms)")
+    if s.rtt_std_ms is not None:
+        if s.expected_jitter_ms and \
+                abs(s.rtt_std_ms - s.expected_jitter_ms) > 0.2 * s.expected_jitter_ms + 0.2:
+            s.problems.append(f"RTT std {s.rtt_std_ms} ms, configured jitter "
+                              f"{s.expected_jitter_ms} ms")
+        elif not s.expected_jitter_ms and s.rtt_std_ms > 0.3:
+            s.problems.append(f"RTT std {s.rtt_std_ms} ms with no jitter configured "
+                              "(at most 0.3 ms)")
     sigma = math.sqrt(max(s.expected_loss * (1 - s.expected_loss), 1e-9) / count)
     if abs(s.measured_loss - s.expected_loss) > 3 * sigma + 1.5 / count:
         s.problems.append(f"loss {100 * s.measured_loss:.1f}%, configured "

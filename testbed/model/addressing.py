@@ -207,7 +207,8 @@ def resolve(topo: Topology, source: str) -> nw.Network:
     if problems:
         raise PlanError(problems)
     return nw.Network(topo.name, source, ases, routers, hosts, links, interfaces,
-                      topo.routing.mode, topo.routing.convergence_delay, topo.emulation.links)
+                      topo.routing.mode, topo.routing.convergence_delay, topo.emulation.links,
+                      topo.emulation.dataplane)
 
 
 def _policy(spec: YamlPolicy) -> nw.Policy:

@@ -111,6 +111,7 @@ class Network:
     routing_mode: str = "policy"  # or "shortest"
     convergence_delay_ms: float = 30000.0
     link_backend: str = "auto"  # auto | netem | userspace
+    dataplane: str = "auto"  # auto | openflow | linux
 
     def router_interfaces(self, router: str) -> List[Interface]:
         return sorted((i for (r, _), i in self.interfaces.items() if r == router),

@@ -232,6 +232,11 @@ class Emulation(_Strict):
         "auto", description="how link delay, jitter, loss and rate are emulated: netem "
                             "(kernel), userspace (the testbed's emulator, any kernel), or "
                             "auto (netem where the kernel has it)")
+    dataplane: Literal["auto", "openflow", "linux"] = Field(
+        "auto", description="what forwards packets: openflow (Open vSwitch switches under "
+                            "the Ryu controller), linux (kernel-forwarding routers in "
+                            "namespaces, programmed by the testbed's controller), or auto "
+                            "(openflow where the OVS kernel datapath is there, else linux)")
 
 
 class Addressing(_Strict):

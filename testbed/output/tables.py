@@ -13,11 +13,12 @@ from ..model.network import Network
 from ..underlay.reachability import Matrix, as_summary
 
 
-def print_banner(out: Console, net: Network, datapath: str, link_backend: str,
-                 seconds: float) -> None:
+def print_banner(out: Console, net: Network, dataplane: str, datapath: str,
+                 link_backend: str, seconds: float) -> None:
     table = RichTable(title=f"{net.name}: {len(net.ases)} ASes, {len(net.routers)} routers, "
-                            f"{len(net.hosts)} hosts (up in {seconds:.1f} s, datapath={datapath}, "
-                            f"links={link_backend})")
+                            f"{len(net.hosts)} hosts (up in {seconds:.1f} s, routers={dataplane}"
+                            + (f", datapath={datapath}" if dataplane == "openflow" else "")
+                            + f", links={link_backend})")
     for col in ("AS", "name", "prefix", "routers", "hosts"):
         table.add_column(col)
     for asn, autsys in sorted(net.ases.items()):
@@ -112,18 +113,24 @@ def print_inflation(console: Console, name: str, summary: List[Dict[str, Any]]) 
     console.print(table)
 
 
-def print_fidelity(console: Console, name: str, backend: str, verdict: Any) -> None:
-    table = RichTable(title=f"fidelity of {name} (links={backend})")
-    for col in ("pair", "RTT expected (base)", "RTT median", "jitter conf.", "RTT std",
-                "loss conf.", "loss", "verdict"):
+def print_fidelity(console: Console, name: str, plane: str, backend: str, verdict: Any) -> None:
+    table = RichTable(title=f"fidelity of {name} (routers={plane}, links={backend}): measured "
+                            "against configured")
+    for col in ("pair", "RTT configured", "RTT median", "error", "harness forwarding",
+                "jitter conf.", "RTT std", "loss conf.", "loss", "verdict"):
         table.add_column(col, justify="right")
     for s in verdict.samples:
-        table.add_row(f"{s.src} -> {s.dst}", f"{s.expected_rtt_ms} ms ({s.base_rtt_ms})",
-                      f"{s.median_rtt_ms} ms",
+        per_router = f"{s.forwarding_ms / s.routers:.3f}" if s.routers else "-"
+        table.add_row(f"{s.src} -> {s.dst}", f"{s.configured_rtt_ms} ms", f"{s.median_rtt_ms} ms",
+                      f"{s.error_ms:+.2f} ms" if s.error_ms is not None else "-",
+                      f"{s.forwarding_ms} ms ({per_router}/router)",
                       f"{s.expected_jitter_ms} ms", f"{s.rtt_std_ms} ms",
                       f"{100 * s.expected_loss:.1f}%", f"{100 * s.measured_loss:.1f}%",
                       "[green]ok[/]" if not s.problems else "[red]off[/]")
     console.print(table)
+    if verdict.forwarding_per_router_ms is not None:
+        console.print(f"the harness's own forwarding time: {verdict.forwarding_per_router_ms} ms "
+                      "per router crossing (with every delay set to zero)", highlight=False)
     if verdict.throughput:
         t = verdict.throughput
         console.print(f"TCP {t['pair']}: {t.get('mbit', '?')} Mbit/s "

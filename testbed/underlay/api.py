@@ -19,7 +19,9 @@ from ..model.network import LinkProps, Network
 
 class UnderlayAPI(Protocol):
     link_backend: str  # netem | userspace (resolved at start)
-    datapath: Optional[str]  # user | kernel (resolved at start)
+    datapath: Optional[str]  # OVS's: user | kernel (resolved at start)
+    dataplane: str  # openflow | linux
+    dataplane_reason: str  # why that one
     timings: Dict[str, float]  # seconds: build, switches_started, routes_installed, teardown
     link_props: Dict[int, LinkProps]  # link index -> its properties now
 

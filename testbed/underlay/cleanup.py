@@ -19,7 +19,7 @@ from . import runstate, teardown
 BRIDGE_RE = re.compile(r"^as\d+\.[a-z][a-z0-9_-]*$")
 INTF_RE = re.compile(r"^tb(\d+p\d+|h\d+|e\d+[ab])$")
 SHELL_RE = re.compile(r"mininet:as\d+\.[a-z][a-z0-9_-]*$")
-CONTROLLER_RE = re.compile(r"-m testbed\.(control\.launcher|underlay\.linkemu\.emulator) ")
+CONTROLLER_RE = re.compile(r"-m testbed\.(control\.launcher|control\.kernel_app|underlay\.linkemu\.emulator) ")
 
 
 def clean() -> Iterator[str]:

@@ -1,15 +1,18 @@
-"""The controller as a child process of the harness (`testbed.control.launcher`)."""
+"""The controllers as child processes of the harness: the Ryu app for OpenFlow routers
+(`testbed.control.launcher`) and the Linux routers' (`testbed.control.kernel_app`). Both
+report the same JSON-line events."""
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 from ..process import EventProcess, ProcessError, event_named
 
 ControllerError = ProcessError
-__all__ = ["ControllerError", "ControllerProcess", "event_named"]
+__all__ = ["ControllerError", "ControllerProcess", "KernelControllerProcess", "event_named"]
 
 
 class ControllerProcess(EventProcess):
@@ -35,3 +38,14 @@ class ControllerProcess(EventProcess):
                 time.sleep(0.02)
         raise ProcessError(f"the controller is not listening on port {self.port} after "
                            f"{timeout:.0f} s; its log: {self.log_path}")
+
+
+class KernelControllerProcess(EventProcess):
+    name = "controller"
+
+    def __init__(self, topology: Path, routers: Dict[str, int], log_path: Path,
+                 convergence_delay_ms: Optional[float] = None):
+        args = [str(topology), "--routers", json.dumps(routers)]
+        if convergence_delay_ms is not None:
+            args += ["--convergence-delay-ms", str(convergence_delay_ms)]
+        super().__init__("testbed.control.kernel_app", args, log_path)

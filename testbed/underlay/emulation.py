@@ -19,23 +19,20 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Sequence
 
+from ..control.kernelplan import interface_name
 from ..control.state import RoutingState
 from ..measure.probes import ProbeFleet
 from ..model.loader import parse_topology, replace_policy
 from ..process import process_cpu_seconds
 from ..model.network import LinkProps, Network
 from . import capabilities, runstate, teardown
-from .controller import ControllerProcess, event_named
+from .controller import ControllerProcess, KernelControllerProcess, event_named
 from .linkemu.names import emulator_ends
 from .linkemu.process import EmulatorProcess
 
 
 class UnderlayError(RuntimeError):
     """A run could not start; the message says why and how to fix it."""
-
-
-def router_intf(net: Network, router: str, port: int) -> str:
-    return f"tb{net.routers[router].dpid}p{port}"
 
 
 def host_intf(net: Network, host: str) -> str:
@@ -66,17 +63,19 @@ class Underlay:
     def __init__(self, net: Network, *, controller_port: Optional[int] = None,
                  datapath: Optional[str] = None, work_dir: Optional[Path] = None,
                  convergence_delay_ms: Optional[float] = None,
-                 link_backend: Optional[str] = None):
+                 link_backend: Optional[str] = None, dataplane: Optional[str] = None):
         self.base_net = net  # as started; `net` is the network with policy changes applied
         self.controller_port = controller_port
         self.datapath = datapath
         self.work_dir = work_dir or runstate.STATE_DIR / str(os.getpid())
         self.convergence_delay_ms = convergence_delay_ms  # None: the topology's
         self.mn: Any = None
-        self.controller: Optional[ControllerProcess] = None
+        self.controller: Optional[Any] = None  # ControllerProcess or KernelControllerProcess
         self.state: Optional[runstate.RunState] = None
         self.timings: Dict[str, float] = {}
         self.link_backend = link_backend or net.link_backend  # resolved at start
+        # openflow | linux, and why (capabilities.dataplane), resolved at construction
+        self.dataplane, self.dataplane_reason = capabilities.dataplane(dataplane or net.dataplane)
         self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
         self.emulator: Optional[EmulatorProcess] = None
         self.fleet: Optional[ProbeFleet] = None  # started by the first prober()
@@ -112,9 +111,11 @@ class Underlay:
         if not shutil.which("mnexec"):
             raise UnderlayError("mnexec is missing; install it with: apt-get install mininet "
                                 f"(or run {capabilities.SETUP})")
-        if not capabilities.ovs_running():
+        if self.dataplane == "openflow" and not capabilities.ovs_running():
             raise UnderlayError("Open vSwitch is not running; start it with: "
                                 f"{capabilities.OVS_START}")
+        if self.dataplane == "linux" and not shutil.which("nsenter"):
+            raise UnderlayError("nsenter is missing; install it with: apt-get install util-linux")
         if self.controller_port and not capabilities.port_free(self.controller_port):
             raise UnderlayError(f"controller port {self.controller_port} is in use; "
                                 "leave --controller-port out to pick a free one, or run "
@@ -125,14 +126,16 @@ class Underlay:
         """The bridges and the interfaces a run of this network creates (names are global
         to the machine)."""
         net = self.base_net
-        bridges = sorted(net.routers)
+        bridges = sorted(net.routers) if self.dataplane == "openflow" else []
         if self._choose_backend() == "userspace":
             # deleting the emulator's root-side end of each veth pair removes the pair, so
             # these names alone reach every interface of the run
             interfaces = [end for link in net.links for end in emulator_ends(link.index)]
-        else:
-            interfaces = [router_intf(net, i.router, i.port) for i in net.interfaces.values()] + \
+        elif self.dataplane == "openflow":
+            interfaces = [interface_name(net, i.router, i.port) for i in net.interfaces.values()] + \
                          [host_intf(net, h) for h in net.hosts]
+        else:  # every interface is inside a router's or a host's namespace
+            interfaces = []
         return bridges, interfaces
 
     def start(self, timeout: float = 180) -> None:
@@ -152,25 +155,36 @@ class Underlay:
         net = self.base_net
         bridges, interfaces = self._names()
         self.state = runstate.RunState(net.name, bridges, interfaces,
-                                       {"datapath": self.datapath, "links": self.link_backend})
+                                       {"datapath": self.datapath, "links": self.link_backend,
+                                        "dataplane": self.dataplane})
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        port = self.controller_port or capabilities.free_port()
         # the controller loads a copy: a policy change rewrites it, never the user's file
         self.topology_file = self.work_dir / "topology.yaml"
         shutil.copyfile(net.source, self.topology_file)
-        self.controller = ControllerProcess(self.topology_file, port,
-                                            self.work_dir / "controller.log",
-                                            self.convergence_delay_ms)
-        self.state.add_pids(self.controller.pid)
-        self._build(port)
-        self.timings["build"] = time.monotonic() - started
-        self.controller.wait_listening(timeout=30)
+        log = self.work_dir / "controller.log"
+        if self.dataplane == "openflow":
+            port = self.controller_port or capabilities.free_port()
+            self.controller = ControllerProcess(self.topology_file, port, log,
+                                                self.convergence_delay_ms)
+            self.state.add_pids(self.controller.pid)
+            self._build(port)
+            self.timings["build"] = time.monotonic() - started
+            self.controller.wait_listening(timeout=30)
+        else:
+            self._build(None)
+            self.timings["build"] = time.monotonic() - started
+            self.controller = KernelControllerProcess(
+                self.topology_file, {r: self.mn[r].pid for r in net.routers}, log,
+                self.convergence_delay_ms)
+            self.state.add_pids(self.controller.pid)
         self.mn.start()
         self.timings["switches_started"] = time.monotonic() - started
         self.controller.wait_for(event_named("routes_installed"), timeout)
         self.timings["routes_installed"] = time.monotonic() - started
 
-    def _build(self, port: int) -> None:
+    def _build(self, port: Optional[int]) -> None:
+        """Mininet nodes and links: routers are OVS switches under the controller at
+        `port` (openflow), or hosts whose namespaces forward (linux, `port` None)."""
         from mininet.link import TCLink
         from mininet.net import Mininet
         from mininet.node import OVSSwitch, RemoteController
@@ -188,9 +202,13 @@ class Underlay:
                           switch=partial(OVSSwitch, batch=True, datapath=self.datapath,
                                          protocols="OpenFlow13", failMode="secure"),
                           listenPort=None, waitConnected=False)
-        self.mn.addController("c0", controller=Controller, ip="127.0.0.1", port=port)
-        for name, router in net.routers.items():
-            self.mn.addSwitch(name, dpid=router.dpid_hex)
+        if port is not None:
+            self.mn.addController("c0", controller=Controller, ip="127.0.0.1", port=port)
+            for name, router in net.routers.items():
+                self.mn.addSwitch(name, dpid=router.dpid_hex)
+        else:
+            for name in net.routers:
+                self.mn.addHost(name, ip=None)
         for name, host in net.hosts.items():
             self.mn.addHost(name, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
                             defaultRoute=f"via {host.gateway}")
@@ -207,13 +225,13 @@ class Underlay:
             if link.kind == "access":
                 self.mn.addLink(link.a, link.b, port1=0, port2=link.b_port, cls=cls,
                                 intfName1=host_intf(net, link.a),
-                                intfName2=router_intf(net, link.b, link.b_port),
+                                intfName2=interface_name(net, link.b, link.b_port),
                                 # emulated pairs get the host's MAC when they are made
                                 addr1=None if userspace else net.hosts[link.a].mac, **params)
             else:
                 self.mn.addLink(link.a, link.b, port1=link.a_port, port2=link.b_port, cls=cls,
-                                intfName1=router_intf(net, link.a, link.a_port),
-                                intfName2=router_intf(net, link.b, link.b_port), **params)
+                                intfName1=interface_name(net, link.a, link.a_port),
+                                intfName2=interface_name(net, link.b, link.b_port), **params)
         self.mn.build()
         assert self.state is not None
         self.state.add_pids(*(node.pid for node in self.mn.hosts + self.mn.switches))
@@ -260,14 +278,20 @@ class Underlay:
         """Every emulated link's veth pairs in one `ip -batch` (see linkemu.link)."""
         from .linkemu.link import batch_commands
         net, lines = self.net, []
+
+        def router_ns(router: str) -> Optional[int]:
+            """Where a router's end goes: OVS ports live in the root namespace, a Linux
+            router's interfaces in its own."""
+            return self.mn[router].pid if self.dataplane == "linux" else None
         for link in net.links:
             if link.kind == "access":
                 lines += batch_commands(link.index, host_intf(net, link.a), self.mn[link.a].pid,
-                                        router_intf(net, link.b, link.b_port), None,
+                                        interface_name(net, link.b, link.b_port), router_ns(link.b),
                                         net.hosts[link.a].mac)
             else:
-                lines += batch_commands(link.index, router_intf(net, link.a, link.a_port), None,
-                                        router_intf(net, link.b, link.b_port), None)
+                lines += batch_commands(link.index, interface_name(net, link.a, link.a_port),
+                                        router_ns(link.a), interface_name(net, link.b, link.b_port),
+                                        router_ns(link.b))
         done = subprocess.run(["ip", "-batch", "-"], input="\n".join(lines) + "\n", text=True,
                               capture_output=True)
         if done.returncode:

@@ -17,8 +17,8 @@ INTERVAL_S = 0.05
 
 
 @pytest.fixture
-def underlay():
-    with Underlay(load_topology(TOPOLOGY)) as u:
+def underlay(plane):
+    with Underlay(load_topology(TOPOLOGY), dataplane=plane) as u:
         yield u
 
 

@@ -145,9 +145,9 @@ def test_kill_9_then_clean_leaves_a_readable_partial_run(tmp_path):
     assert report.returncode == 0 and "INCOMPLETE" in (run_dir / "report.md").read_text()
 
 
-def test_policy_change_reroutes_after_the_convergence_delay(topo_path):
+def test_policy_change_reroutes_after_the_convergence_delay(topo_path, plane):
     net = load_topology(topo_path("policy-detour"))
-    with Underlay(net, convergence_delay_ms=500) as u:
+    with Underlay(net, convergence_delay_ms=500, dataplane=plane) as u:
         src, dst = "as300.h1", "as20.h1"
         before = u.prober(src).trace(net.hosts[dst].ip)
         assert compare(u.net, u.routing_state().tables(), src, dst, before.hops,

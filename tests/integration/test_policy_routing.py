@@ -8,8 +8,8 @@ from testbed.underlay.reachability import host_matrix
 
 
 @pytest.fixture(scope="module")
-def detour(topo_path):
-    with Underlay(load_topology(topo_path("policy-detour"))) as underlay:
+def detour(topo_path, plane):
+    with Underlay(load_topology(topo_path("policy-detour")), dataplane=plane) as underlay:
         yield underlay
 
 

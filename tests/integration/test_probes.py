@@ -11,8 +11,8 @@ from testbed.underlay.emulation import Underlay
 
 
 @pytest.fixture(scope="module")
-def line(topo_path):
-    with Underlay(load_topology(topo_path("line-3as"))) as underlay:
+def line(topo_path, plane):
+    with Underlay(load_topology(topo_path("line-3as")), dataplane=plane) as underlay:
         yield underlay
 
 

@@ -15,9 +15,9 @@ from testbed.underlay.reachability import host_matrix
 
 
 @pytest.fixture(scope="module")
-def tiered(topo_path):
+def tiered(topo_path, plane):
     net = load_topology(topo_path("tiered-8as"))
-    with Underlay(net) as underlay:
+    with Underlay(net, dataplane=plane) as underlay:
         yield underlay
 
 

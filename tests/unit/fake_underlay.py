@@ -49,6 +49,7 @@ class FakeUnderlay:
     def __init__(self, net: Network):
         self.base_net = net
         self.link_backend, self.datapath = "fake", "fake"
+        self.dataplane, self.dataplane_reason = "fake", "a unit test"
         self.timings: Dict[str, float] = {}
         self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
         self.down: set = set()

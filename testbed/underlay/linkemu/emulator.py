@@ -37,6 +37,8 @@ PACKET_IGNORE_OUTGOING = 23
 BUFFER = 4 * 1024 * 1024
 BATCH = 64  # frames read from one socket before looking at the others
 PR_SET_TIMERSLACK = 29
+WAKE_MAX = 0.0005  # s: never release a frame more than this early
+WAKE_GAIN = 0.05  # the EWMA's weight of one release's lateness
 
 
 class _Timespec(ctypes.Structure):
@@ -127,12 +129,18 @@ class Emulator:
         self.send_errors = 0
         self.late_sum = self.late_max = 0.0
         self.late_count = 0
+        # How long a wake-up takes from the timer's moment to a frame going out (timerfd,
+        # epoll, the scheduler, Python): releases are armed this much early, so frames
+        # leave on time on average instead of this much late on every delayed crossing.
+        self.wake = 0.0
 
     def _late(self, seconds: float) -> None:
-        """How late timed releases go out: the emulator's own timing error."""
+        """How late a timed release goes out (the emulator's own timing error), and the
+        wake-up time learned from it (an EWMA, at most WAKE_MAX)."""
         self.late_sum += seconds
         self.late_count += 1
         self.late_max = max(self.late_max, seconds)
+        self.wake = min(WAKE_MAX, max(0.0, self.wake + WAKE_GAIN * seconds))
 
     def run(self) -> None:
         heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
@@ -142,12 +150,12 @@ class Emulator:
         clock = time.monotonic
         while True:
             now = clock()
-            while heap and heap[0][0] <= now:
+            while heap and heap[0][0] <= now + self.wake:
                 release, _, out, frame = heapq.heappop(heap)
                 self._late(now - release)
                 self._send(out, frame)
-            if heap and heap[0][0] != armed:
-                armed = heap[0][0]
+            if heap and heap[0][0] - self.wake != armed:
+                armed = heap[0][0] - self.wake
                 timer.arm(armed)
             for fd, _ in self.epoll.poll(1.0):
                 if fd == timer.fd:
