@@ -6,10 +6,10 @@ The twin of the OpenFlow app (`router_app`), with the same pure logic and the sa
 (JSON lines on stdout: `routes_installed`, `link_down`/`link_up`, `igp_updated`,
 `bgp_converged`, `policy_changed`, `policy_applied`), so the harness cannot tell the planes
 apart except by their speed. Instead of flows it installs kernel routes (`kernelplan`)
-with `ip -batch` inside each router's namespace; instead of OpenFlow port-status messages
-it watches each namespace's interfaces over rtnetlink (one socket per router, opened
-inside its namespace) and feeds the changes to `RoutingState`: the IGP part is
-reinstalled at once, the AS-level part `convergence_delay` later, like BGP.
+over rtnetlink (`netlink`); instead of OpenFlow port-status messages it watches each
+namespace's interfaces over rtnetlink too (two sockets per router, opened inside its
+namespace) and feeds the changes to `RoutingState`: the IGP part is reinstalled at once,
+the AS-level part `convergence_delay` later, like BGP.
 
 A router's interface going down makes the kernel drop every route through it; the
 controller forgets those (they are gone) and the diff puts back what is still wanted.
@@ -19,30 +19,26 @@ convergence delay later. SIGTERM exits.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import heapq
 import json
-import os
 import select
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Tuple
 
 from ..model import load_topology
 from ..model.network import Network
 from . import kernelplan
+from .netlink import RtNetlink, namespace_of, write_sysctl
 from .state import RoutingState
 
 RTMGRP_LINK = 1
 RTM_NEWLINK, RTM_DELLINK = 16, 17
 IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
 IFLA_IFNAME = 3
-CLONE_NEWNET = 0x40000000
 NLMSG = struct.Struct("=IHHII")
 IFINFO = struct.Struct("=BxHiII")
 RTA = struct.Struct("=HH")
@@ -50,26 +46,6 @@ RTA = struct.Struct("=HH")
 
 def emit(event: str, **fields: Any) -> None:
     print(json.dumps({"t": round(time.time(), 6), "event": event, **fields}), flush=True)
-
-
-def netlink_in(pid: int) -> socket.socket:
-    """An rtnetlink socket for link changes, opened inside the namespace of `pid` (a
-    socket keeps the namespace it was made in); this thread returns to its own after."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    theirs = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
-    try:
-        if libc.setns(theirs, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), f"setns into the namespace of pid {pid}")
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        sock.bind((0, RTMGRP_LINK))
-        sock.setblocking(False)
-    finally:
-        libc.setns(own, CLONE_NEWNET)
-        os.close(own)
-        os.close(theirs)
-    return sock
 
 
 def link_changes(data: bytes) -> List[Tuple[str, bool]]:
@@ -106,7 +82,9 @@ class KernelRouters:
             net.convergence_delay_ms = delay_ms
         self.state = RoutingState(net)
         self.pids = pids
-        self.installed: Dict[str, Dict[str, str]] = {r: {} for r in net.routers}
+        self.installed: Dict[str, Dict[str, kernelplan.KernelRoute]] = {r: {} for r in net.routers}
+        self.nl: Dict[str, RtNetlink] = {}
+        self.index: Dict[str, Dict[str, int]] = {}  # router -> interface -> ifindex
         self.timers: List[Tuple[float, int, Callable[[], None]]] = []
         self.seq = 0
         self.reload_requested = False
@@ -116,60 +94,75 @@ class KernelRouters:
         return self.state.net
 
     # --- installing ----------------------------------------------------------------------
-    def _run(self, router: str, lines: List[str], sysctls: "List[str] | None" = None) -> None:
-        """`ip -batch` (and sysctls first) inside the router's namespace."""
-        cmd = ["nsenter", f"--net=/proc/{self.pids[router]}/ns/net"]
-        script = "sysctl -qw " + " ".join(sysctls) + " >/dev/null 2>&1; " if sysctls else ""
-        done = subprocess.run(cmd + ["sh", "-c", script + "exec ip -force -batch -"],
-                              input="\n".join(lines) + "\n", text=True, capture_output=True)
-        errors = [line for line in done.stderr.splitlines()
-                  if line.strip() and "No such process" not in line]  # route del of a gone route
-        if errors:
-            print(f"{router}: {errors[:3]}", file=sys.stderr, flush=True)
+    def _open(self, router: str) -> socket.socket:
+        """In the router's namespace: its sysctls, a request socket, the interfaces'
+        indexes, and a socket for its link changes (returned)."""
+        plan = kernelplan.setup(self.net, router)
+        with namespace_of(self.pids[router]):
+            for key, value in plan.sysctls.items():
+                write_sysctl(key, value)
+            self.nl[router] = RtNetlink()
+            self.index[router] = {name: socket.if_nametoindex(name)
+                                  for name, _, _, _ in plan.interfaces}
+            watch = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        watch.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        watch.bind((0, RTMGRP_LINK))
+        watch.setblocking(False)
+        nl, index = self.nl[router], self.index[router]
+        nl.link_up(1, None)  # lo
+        for name, mac, ip, length in plan.interfaces:
+            nl.link_up(index[name], mac)
+            nl.address(index[name], ip, length)
+        self._report(router, nl.commit())
+        return watch
 
-    def _wanted(self, router: str) -> Dict[str, str]:
+    def _report(self, router: str, errors: List[Tuple[str, str]]) -> None:
+        for what, message in errors[:3]:
+            print(f"{router}: {what}: {message}", file=sys.stderr, flush=True)
+
+    def _wanted(self, router: str) -> Dict[str, kernelplan.KernelRoute]:
         down = {port for (r, port) in self.state.down_ports if r == router}
         return kernelplan.routes(self.net, self.state.tables()[router], down)
 
+    def _install(self, router: str) -> int:
+        """Bring the router's kernel routes to what is wanted; returns how many changed."""
+        want = self._wanted(router)
+        gone, changed = kernelplan.diff(self.installed[router], want)
+        nl, index = self.nl[router], self.index[router]
+        for prefix in gone:
+            nl.route(prefix, delete=True)
+        for route in changed:
+            nl.route(route.prefix, None if route.dev is None else index[route.dev], route.via)
+        # a route gone already (the kernel dropped it with its interface) is no error
+        self._report(router, [e for e in nl.commit() if not e[0].startswith("delete")])
+        self.installed[router] = want
+        return len(gone) + len(changed)
+
     def start(self) -> None:
         started = time.time()
-
-        def one(router: str) -> int:
-            sysctls, lines = kernelplan.setup(self.net, router)
-            want = self._wanted(router)
-            self._run(router, lines + kernelplan.diff({}, want), sysctls)
-            self.installed[router] = want
-            return len(want)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            routes = sum(pool.map(one, sorted(self.net.routers)))
+        routes = 0
+        for router in sorted(self.net.routers):
+            routes += self._install(router)
         emit("routes_installed", switches=len(self.net.routers), flows=routes,
              seconds=round(time.time() - started, 3))
 
     def reinstall(self, event: str, **fields: Any) -> None:
-        changed = 0
-        for router in sorted(self.net.routers):
-            lines = kernelplan.diff(self.installed[router], self._wanted(router))
-            if lines:
-                self._run(router, lines)
-                self.installed[router] = self._wanted(router)
-                changed += len(lines)
+        changed = sum(self._install(router) for router in sorted(self.net.routers))
         emit(event, flows_changed=changed, down=sorted(self.state.down),
              bgp_down=sorted(self.state.bgp_down), **fields)
 
     # --- events --------------------------------------------------------------------------
     def port_changed(self, router: str, name: str, down: bool) -> None:
-        try:
-            port = kernelplan.port_of(name)
-        except ValueError:
+        port = kernelplan.port_of(name)
+        if port is None:
             return
         if down:  # the kernel has dropped every route through it
-            dev = f" dev {name}"
-            self.installed[router] = {p: line for p, line in self.installed[router].items()
-                                      if not line.endswith(dev)}
+            self.installed[router] = {p: r for p, r in self.installed[router].items()
+                                      if r.dev != name}
         change = self.state.port_changed(router, port, down)
-        if change is None:
-            if not down:
-                self.reinstall("igp_updated")  # an interface back up: put its routes back
+        if change is None:  # the link's state is as it was (its other end went first)
+            if down:
+                self._install(router)  # what the kernel dropped with the interface
             return
         link, is_down = change
         spec = self.net.links[link]
@@ -197,9 +190,12 @@ class KernelRouters:
 
     def run(self) -> None:
         by_fd: Dict[int, Tuple[socket.socket, str]] = {}
-        for router, pid in self.pids.items():
-            sock = netlink_in(pid)  # before the routes: no change can slip by
+        for router in sorted(self.pids):
+            sock = self._open(router)  # watching before the routes: no change slips by
             by_fd[sock.fileno()] = (sock, router)
+        # the interfaces coming up just now are no failures: every link starts up
+        for sock, _ in by_fd.values():
+            _drain(sock)
         self.start()
         while True:
             if self.reload_requested:
@@ -223,6 +219,14 @@ class KernelRouters:
                         self.port_changed(router, name, down)
             while self.timers and self.timers[0][0] <= time.monotonic():
                 heapq.heappop(self.timers)[2]()
+
+
+def _drain(sock: socket.socket) -> None:
+    while True:
+        try:
+            sock.recv(1 << 16)
+        except BlockingIOError:
+            return
 
 
 def main() -> None:
