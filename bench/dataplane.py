@@ -52,10 +52,10 @@ def summary(verdict: fidelity.Verdict) -> Dict[str, Any]:
                                 if abs(s.error_ms) <= max(0.5, 0.03 * s.configured_rtt_ms)),
             "std_ok_pairs": sum(1 for s in samples if (s.rtt_std_ms or 0) <= 0.3),
             "forwarding_per_router_ms": verdict.forwarding_per_router_ms,
-            "error_median_ms": statistics.median(abs(s.error_ms) for s in samples),
+            "error_median_ms": round(statistics.median(abs(s.error_ms) for s in samples), 3),
             "error_max_ms": max(abs(s.error_ms) for s in samples),
             "error_per_router_ms": round(sum(s.error_ms for s in samples) / routers, 4),
-            "rtt_std_median_ms": statistics.median(s.rtt_std_ms or 0 for s in samples),
+            "rtt_std_median_ms": round(statistics.median(s.rtt_std_ms or 0 for s in samples), 3),
             "cpu_idle": verdict.cpu_idle, "verdict": "ok" if verdict.ok else "degraded"}
 
 
