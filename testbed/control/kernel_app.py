@@ -33,6 +33,7 @@ from ..model import load_topology
 from ..model.network import Network
 from . import kernelplan
 from .netlink import RtNetlink, namespace_of, write_sysctl
+from .events import emit
 from .state import RoutingState
 
 RTMGRP_LINK = 1
@@ -42,10 +43,6 @@ IFLA_IFNAME = 3
 NLMSG = struct.Struct("=IHHII")
 IFINFO = struct.Struct("=BxHiII")
 RTA = struct.Struct("=HH")
-
-
-def emit(event: str, **fields: Any) -> None:
-    print(json.dumps({"t": round(time.time(), 6), "event": event, **fields}), flush=True)
 
 
 def link_changes(data: bytes) -> List[Tuple[str, bool]]:

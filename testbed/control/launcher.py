@@ -11,7 +11,8 @@ import signal
 import sys
 
 from . import framework as fw
-from .router_app import RouterApp, emit
+from .events import emit
+from .router_app import RouterApp
 
 
 def main() -> None:

@@ -24,23 +24,19 @@ harness reads to know when the network is ready and the experiment layer records
 from __future__ import annotations
 
 import ipaddress
-import json
 import signal
 import time
 from typing import Any, Dict, List, Optional, Set
 
 from ..model import load_topology
 from . import framework as fw
+from .events import emit
 from .state import RoutingState
 
 ofproto = fw.ofproto_v1_3
 ICMP_TIME_EXCEEDED = 11
 ICMP_DEST_UNREACH = 3
 ICMP_PORT_UNREACH = 3
-
-
-def emit(event: str, **fields: Any) -> None:
-    print(json.dumps({"t": round(time.time(), 6), "event": event, **fields}), flush=True)
 
 
 class RouterApp(fw.App):

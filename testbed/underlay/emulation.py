@@ -126,8 +126,6 @@ class Underlay:
         if self.dataplane == "openflow" and not capabilities.ovs_running():
             raise UnderlayError("Open vSwitch is not running; start it with: "
                                 f"{capabilities.OVS_START}")
-        if self.dataplane == "linux" and not shutil.which("nsenter"):
-            raise UnderlayError("nsenter is missing; install it with: apt-get install util-linux")
         if self.controller_port and not capabilities.port_free(self.controller_port):
             raise UnderlayError(f"controller port {self.controller_port} is in use; "
                                 "leave --controller-port out to pick a free one, or run "
