@@ -11,6 +11,12 @@ blind sleep. (epoll's own timeout is whole milliseconds; a sub-millisecond `slee
 stalled every other link's frames meanwhile: measured +1.5 ms per delayed crossing in a
 topology. The timerfd wakes epoll with nanosecond precision while input keeps flowing.)
 
+Timing (measured on internet-50 and line-3as, README "Data planes and performance"): a
+frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
+process woke up to read it (a sleeping CPU, above all a virtual one, wakes a varying
+~0.1 ms late: that was the RTT spread); and releases are armed early by the wake-up time
+the process learns from its own lateness, so frames leave on time on average.
+
 Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S,
 "params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
 per connection: {"cmd": "set", "link": N, "params": {...}}, {"cmd": "stats"}; it answers
@@ -25,6 +31,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 from typing import Any, Dict, List, Tuple
@@ -37,6 +44,9 @@ PACKET_IGNORE_OUTGOING = 23
 BUFFER = 4 * 1024 * 1024
 BATCH = 64  # frames read from one socket before looking at the others
 PR_SET_TIMERSLACK = 29
+SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS: struct timespec, CLOCK_REALTIME
+TIMESPEC = struct.Struct("=qq")
+MAX_WAITED = 0.01  # s: a larger gap is the wall clock stepping, not a frame waiting
 WAKE_MAX = 0.0005  # s: never release a frame more than this early
 WAKE_GAIN = 0.05  # the EWMA's weight of one release's lateness
 
@@ -81,6 +91,7 @@ def _raw_socket(ifname: str) -> socket.socket:
     sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)  # not our own transmissions
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, BUFFER)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # when the frame arrived
     sock.bind((ifname, ETH_P_ALL))  # Python converts to network order itself
     sock.setblocking(False)
     return sock
@@ -168,11 +179,19 @@ class Emulator:
                 sock, direction, out = routes[fd]
                 for _ in range(BATCH):
                     try:
-                        frame = sock.recv(65536)
+                        frame, anc, _, _ = sock.recvmsg(65536, 64)
                     except (BlockingIOError, InterruptedError):
                         break
                     now = clock()
-                    release = direction.admit(now, len(frame))
+                    # the delay counts from the frame's arrival, not from when this
+                    # process woke up to read it (a sleeping CPU wakes ~0.1 ms late)
+                    arrived = now
+                    for level, kind, data in anc:
+                        if kind == SO_TIMESTAMPNS and len(data) >= TIMESPEC.size:
+                            sec, nsec = TIMESPEC.unpack_from(data)
+                            waited = time.time() - (sec + nsec * 1e-9)
+                            arrived = now - min(max(waited, 0.0), MAX_WAITED)
+                    release = direction.admit(arrived, len(frame))
                     if release is None:
                         continue
                     if release <= now:
