@@ -14,8 +14,9 @@ topology. The timerfd wakes epoll with nanosecond precision while input keeps fl
 Timing (measured on internet-50 and line-3as, README "Data planes and performance"): a
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
 process woke up to read it (a sleeping CPU, above all a virtual one, wakes a varying
-~0.1 ms late: that was the RTT spread); and releases are armed early by the wake-up time
-the process learns from its own lateness, so frames leave on time on average.
+~0.1 ms late: that was the RTT spread); and the timer is armed early by the wake-up time
+the process learns from its own lateness, the last microseconds before a release spent
+awake, so frames leave on time, never early (a link is never faster than configured).
 
 Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S,
 "params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
@@ -47,7 +48,7 @@ PR_SET_TIMERSLACK = 29
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS: struct timespec, CLOCK_REALTIME
 TIMESPEC = struct.Struct("=qq")
 MAX_WAITED = 0.01  # s: a larger gap is the wall clock stepping, not a frame waiting
-WAKE_MAX = 0.0005  # s: never release a frame more than this early
+WAKE_MAX = 0.0005  # s: never wake up more than this early
 WAKE_GAIN = 0.05  # the EWMA's weight of one release's lateness
 
 
@@ -141,8 +142,8 @@ class Emulator:
         self.late_sum = self.late_max = 0.0
         self.late_count = 0
         # How long a wake-up takes from the timer's moment to a frame going out (timerfd,
-        # epoll, the scheduler, Python): releases are armed this much early, so frames
-        # leave on time on average instead of this much late on every delayed crossing.
+        # epoll, the scheduler, Python): the timer is armed this much early, so frames
+        # leave on time instead of this much late on every delayed crossing.
         self.wake = 0.0
 
     def _late(self, seconds: float) -> None:
@@ -163,7 +164,9 @@ class Emulator:
             now = clock()
             while heap and heap[0][0] <= now + self.wake:
                 release, _, out, frame = heapq.heappop(heap)
-                self._late(now - release)
+                self._late(now - release)  # before waiting: what the wake-up learns from
+                while now < release:  # awake a little early: never release early
+                    now = clock()
                 self._send(out, frame)
             if heap and heap[0][0] - self.wake != armed:
                 armed = heap[0][0] - self.wake
