@@ -15,8 +15,9 @@ Timing (measured on internet-50 and line-3as, README "Data planes and performanc
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
 process woke up to read it (a sleeping CPU, above all a virtual one, wakes a varying
 ~0.1 ms late: that was the RTT spread); and the timer is armed early by the wake-up time
-the process learns from its own lateness, the last microseconds before a release spent
-awake, so frames leave on time, never early (a link is never faster than configured).
+the process learns from its own lateness, the last microseconds before the first due
+frame spent awake (once per wake-up), so frames leave on time and never early (a link is
+never faster than configured).
 
 Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S,
 "params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
@@ -162,11 +163,16 @@ class Emulator:
         clock = time.monotonic
         while True:
             now = clock()
-            while heap and heap[0][0] <= now + self.wake:
-                release, _, out, frame = heapq.heappop(heap)
-                self._late(now - release)  # before waiting: what the wake-up learns from
-                while now < release:  # awake a little early: never release early
+            if heap and now < heap[0][0] <= now + self.wake:
+                # woken up early on purpose: wait for the first due frame awake (once
+                # per wake-up, never per frame: under load that would burn the CPU
+                # the input needs)
+                self._late(now - heap[0][0])
+                while now < heap[0][0]:
                     now = clock()
+            while heap and heap[0][0] <= now:
+                release, _, out, frame = heapq.heappop(heap)
+                self._late(now - release)
                 self._send(out, frame)
             if heap and heap[0][0] - self.wake != armed:
                 armed = heap[0][0] - self.wake
@@ -180,6 +186,9 @@ class Emulator:
                     self._control()
                     continue
                 sock, direction, out = routes[fd]
+                # wall clock minus monotonic clock, once per batch: the receive
+                # timestamps are wall-clock times, the release heap is monotonic
+                offset = time.time() - clock()
                 for _ in range(BATCH):
                     try:
                         frame, anc, _, _ = sock.recvmsg(65536, 64)
@@ -189,11 +198,10 @@ class Emulator:
                     # the delay counts from the frame's arrival, not from when this
                     # process woke up to read it (a sleeping CPU wakes ~0.1 ms late)
                     arrived = now
-                    for level, kind, data in anc:
-                        if kind == SO_TIMESTAMPNS and len(data) >= TIMESPEC.size:
-                            sec, nsec = TIMESPEC.unpack_from(data)
-                            waited = time.time() - (sec + nsec * 1e-9)
-                            arrived = now - min(max(waited, 0.0), MAX_WAITED)
+                    if anc and len(anc[0][2]) >= TIMESPEC.size:
+                        sec, nsec = TIMESPEC.unpack_from(anc[0][2])
+                        waited = now + offset - (sec + nsec * 1e-9)
+                        arrived = now - min(max(waited, 0.0), MAX_WAITED)
                     release = direction.admit(arrived, len(frame))
                     if release is None:
                         continue
