@@ -24,7 +24,6 @@ import json
 import select
 import signal
 import socket
-import struct
 import sys
 import time
 from typing import Any, Callable, Dict, List, Tuple
@@ -32,44 +31,9 @@ from typing import Any, Callable, Dict, List, Tuple
 from ..model import load_topology
 from ..model.network import Network
 from . import kernelplan
-from .netlink import RtNetlink, namespace_of, write_sysctl
+from .netlink import RtNetlink, link_changes, namespace_of, watch_links, write_sysctl
 from .events import emit
 from .state import RoutingState
-
-RTMGRP_LINK = 1
-RTM_NEWLINK, RTM_DELLINK = 16, 17
-IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
-IFLA_IFNAME = 3
-NLMSG = struct.Struct("=IHHII")
-IFINFO = struct.Struct("=BxHiII")
-RTA = struct.Struct("=HH")
-
-
-def link_changes(data: bytes) -> List[Tuple[str, bool]]:
-    """(interface name, is down) for every link message in a netlink datagram."""
-    out = []
-    offset = 0
-    while offset + NLMSG.size <= len(data):
-        length, kind, _, _, _ = NLMSG.unpack_from(data, offset)
-        if length < NLMSG.size:
-            break
-        if kind in (RTM_NEWLINK, RTM_DELLINK):
-            body = offset + NLMSG.size
-            _, _, _, flags, _ = IFINFO.unpack_from(data, body)
-            attr = body + IFINFO.size
-            while attr + RTA.size <= offset + length:
-                rta_len, rta_type = RTA.unpack_from(data, attr)
-                if rta_len < RTA.size:
-                    break
-                if rta_type == IFLA_IFNAME:
-                    name = data[attr + RTA.size:attr + rta_len].split(b"\0")[0].decode()
-                    down = kind == RTM_DELLINK or not (flags & IFF_UP and flags & IFF_LOWER_UP)
-                    out.append((name, down))
-                    break
-                attr += (rta_len + 3) & ~3
-        offset += (length + 3) & ~3
-    return out
-
 
 class KernelRouters:
     def __init__(self, topology: str, pids: Dict[str, int], delay_ms: "float | None"):
@@ -101,10 +65,7 @@ class KernelRouters:
             self.nl[router] = RtNetlink()
             self.index[router] = {name: socket.if_nametoindex(name)
                                   for name, _, _, _ in plan.interfaces}
-            watch = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        watch.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        watch.bind((0, RTMGRP_LINK))
-        watch.setblocking(False)
+            watch = watch_links()
         nl, index = self.nl[router], self.index[router]
         nl.link_up(1, None)  # lo
         for name, mac, ip, length in plan.interfaces:

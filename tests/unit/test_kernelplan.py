@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 from testbed.control import kernelplan
-from testbed.control.kernel_app import IFF_LOWER_UP, IFF_UP, RTM_NEWLINK, link_changes
+from testbed.control.netlink import IFF_LOWER_UP, IFF_UP, RTM_NEWLINK, link_changes
 from testbed.control.routes import forwarding_tables
 from testbed.model import load_topology
 
