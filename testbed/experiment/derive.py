@@ -126,6 +126,8 @@ OPS = {"<": lambda a, b, tol: a < b + tol, "<=": lambda a, b, tol: a <= b + tol,
        "==": lambda a, b, tol: abs(a - b) <= tol, "!=": lambda a, b, tol: abs(a - b) > tol}
 
 
-def check_expectation(value: Optional[float], op: str, target: float, tolerance: float) -> bool:
-    """Whether `value op target` holds, the tolerance counted in the value's favour."""
-    return value is not None and OPS[op](value, target, tolerance)
+def check_expectation(value: Optional[float], op: str, target: Optional[float],
+                      tolerance: float) -> bool:
+    """Whether `value op target` holds, the tolerance counted in the value's favour (not
+    when either was not measured)."""
+    return value is not None and target is not None and OPS[op](value, target, tolerance)

@@ -187,14 +187,19 @@ def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Itera
             yield Problem(("timeline", i, key), message, hint)
     yield from check_overlays(exp, net)
     for i, e in enumerate(exp.expect):
-        subject, _, metric = e.metric.partition(".")
-        if subject in workloads:
-            if metric not in PING_METRICS:
-                yield Problem(("expect", i, "metric"), f"a workload has no metric '{metric}'",
-                              did_you_mean(metric, PING_METRICS) or f"one of {', '.join(PING_METRICS)}")
-        elif subject not in overlays:
-            yield Problem(("expect", i, "metric"), f"'{subject}' is no workload or overlay",
-                          did_you_mean(subject, workloads | overlays))
+        for key in ("metric", "value"):
+            name = getattr(e, key)
+            if not isinstance(name, str):
+                continue
+            subject, _, metric = name.partition(".")
+            if subject in workloads:
+                if metric not in PING_METRICS:
+                    yield Problem(("expect", i, key), f"a workload has no metric '{metric}'",
+                                  did_you_mean(metric, PING_METRICS) or
+                                  f"one of {', '.join(PING_METRICS)}")
+            elif subject not in overlays:
+                yield Problem(("expect", i, key), f"'{subject}' is no workload or overlay",
+                              did_you_mean(subject, workloads | overlays))
 
 
 def _few(names: Set[str], n: int = 6) -> str:

@@ -18,6 +18,13 @@ def fmt(value: Optional[float]) -> str:
     return str(int(value)) if isinstance(value, float) else str(value)
 
 
+def wanted(e: Dict[str, Any]) -> str:
+    """An expectation's target: a number, or another metric with its measured mean."""
+    if isinstance(e["value"], str):
+        return f"{e['value']} ({fmt(e.get('target'))})"
+    return fmt(e["value"])
+
+
 def _facts(run: Any) -> List[List[str]]:
     m, cfg = run.manifest, run.config
     status = m.get("status", "?") + ("" if m.get("complete") else " — INCOMPLETE")
@@ -49,8 +56,8 @@ def _metric_rows(metrics: Dict[str, Any]) -> List[List[str]]:
 
 
 def _expect_rows(metrics: Dict[str, Any]) -> List[List[str]]:
-    return [[e["metric"], f"{e['op']} {fmt(e['value'])}" + (f" ± {fmt(e['tolerance'])}"
-                                                           if e["tolerance"] else ""),
+    return [[e["metric"], f"{e['op']} {wanted(e)}" + (f" ± {fmt(e['tolerance'])}"
+                                                     if e["tolerance"] else ""),
              fmt(e["measured"]), "PASS" if e["passed"] else "FAIL"]
             for e in metrics["expectations"]]
 

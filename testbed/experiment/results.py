@@ -114,8 +114,10 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
     expectations = []
     for e in cfg.get("expect", []):
         value = across.get(e["metric"], {}).get("mean")
-        expectations.append({**e, "measured": value,
-                             "passed": derive.check_expectation(value, e["op"], e["value"],
+        target = across.get(e["value"], {}).get("mean") if isinstance(e["value"], str) \
+            else e["value"]
+        expectations.append({**e, "measured": value, "target": target,
+                             "passed": derive.check_expectation(value, e["op"], target,
                                                                 e["tolerance"])})
     late = sorted(e["late_ms"] for e in run.events if e.get("type") == "action")
     timeline = {"actions": len(late)}

@@ -77,16 +77,19 @@ Event = event_union()
 
 
 METRIC_RE = r"^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_.-]*$"
+MetricName = Annotated[str, matching(METRIC_RE, "a metric like ping.rtt_median_ms or "
+                                                "app.ron.outage_s"),
+                       Field(pattern=METRIC_RE, max_length=120)]
 
 
 class Expectation(Strict):
     """metric OP value, within tolerance; the metric is `<workload or overlay>.<name>`
-    (see the README for the names), its value the mean over trials."""
-    metric: Annotated[str, matching(METRIC_RE, "a metric like ping.rtt_median_ms or "
-                                               "app.ron.outage_s"),
-                      Field(pattern=METRIC_RE, max_length=120)]
+    (see the README for the names), its value the mean over trials. `value` is a number
+    or another metric (its mean over trials), to compare two deployments:
+    `{metric: nearest.ttfb_median_ms, op: "<", value: random.ttfb_median_ms}`."""
+    metric: MetricName
     op: Literal["<", "<=", ">", ">=", "==", "!="] = "=="
-    value: Float
+    value: Union[Float, MetricName]
     tolerance: Float = Field(0.0, ge=0)
 
 

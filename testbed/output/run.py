@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..experiment.report import fmt
+from ..experiment.report import fmt, wanted
 
 
 class RichRunProgress:
@@ -60,7 +60,7 @@ def print_run_summary(console: Console, outcome: Any) -> None:
         console.print(table)
         for e in summary["expectations"]:
             mark = "[green]PASS[/]" if e["passed"] else "[red]FAIL[/]"
-            console.print(f"{mark} {e['metric']} {e['op']} {fmt(e['value'])} "
+            console.print(f"{mark} {e['metric']} {e['op']} {wanted(e)} "
                           f"(measured {fmt(e['measured'])})", highlight=False)
         tl = summary["timeline"]
         if tl.get("actions"):
