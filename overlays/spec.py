@@ -10,8 +10,8 @@ overlay package's `__init__.py` (see overlays/README.md, "Adding an overlay").
   validated).
 - `check(params, members)`: problems the params have with this deployment's members,
   as (path inside params, message), e.g. a flow naming a host that runs no agent.
-- `programs`: external programs the agent runs (tor, nginx), checked before a run with
-  an install hint.
+- `programs(params)`: external programs the agent runs with these params (tor, nginx),
+  checked before a run with an install hint.
 - `metrics(records, params)`: extra metrics from one trial's records of one deployment
   (beyond what the harness derives for every overlay: means of `metric` lines, flows,
   path divergence).
@@ -21,7 +21,7 @@ Imports nothing of the harness: agents import their package, and so this module.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
@@ -60,6 +60,10 @@ def _no_ports(params: Any, host: str) -> Sequence[Port]:
     return ()
 
 
+def _no_programs(params: Any) -> Sequence["Program"]:
+    return ()
+
+
 def _no_problems(params: Any, members: List[str]) -> Iterable[Tuple[Tuple[Any, ...], str]]:
     return ()
 
@@ -69,6 +73,6 @@ class OverlaySpec:
     params: Type[Params] = Params
     ports: Callable[[Any, str], Sequence[Port]] = _no_ports
     check: Callable[[Any, List[str]], Iterable[Tuple[Tuple[Any, ...], str]]] = _no_problems
-    programs: Sequence[Program] = field(default_factory=tuple)
+    programs: Callable[[Any], Sequence[Program]] = _no_programs
     metrics: Optional[Callable[[List[Dict[str, Any]], Any], Dict[str, float]]] = None
     plots: Optional[Callable[[List[Deployed], Path], List[Path]]] = None

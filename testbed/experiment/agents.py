@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from ..control import policy
 from ..model.network import Network
 from .overlays import members, params_of
 from .schema import Overlay
@@ -34,6 +35,21 @@ REPO = Path(__file__).resolve().parents[2]
 def host_record(net: Network, name: str) -> Dict[str, Any]:
     host = net.hosts[name]
     return {"name": name, "ip": host.ip, "asn": host.asn}
+
+
+def as_hops(net: Network, names: List[str]) -> Dict[str, Dict[str, int]]:
+    """AS hops of the underlay's policy route from each member's AS to each other's (the
+    topology with every link up): what an AS-aware overlay would learn from BGP."""
+    routes = policy.compute(policy.ASGraph.from_network(net))
+    asns = sorted({net.hosts[n].asn for n in names})
+    out: Dict[str, Dict[str, int]] = {}
+    for a in asns:
+        row = out[str(a)] = {}
+        for b in asns:
+            path = routes.path(routes.graph.index(a), routes.graph.index(b))
+            if path is not None:
+                row[str(b)] = len(path) - 1
+    return out
 
 
 class Deployment:
@@ -54,13 +70,14 @@ class Deployment:
         self.dir.mkdir(parents=True, exist_ok=True)
         names = members(self.overlay, self.net)
         params = params_of(self.overlay).model_dump(mode="json")
+        hops = as_hops(self.net, names)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]), "PYTHONUNBUFFERED": "1"}
         for name in names:
             config = {"overlay": self.overlay.name, "host": host_record(self.net, name),
                       "peers": [host_record(self.net, p) for p in names if p != name],
                       "params": params, "output": str(self.dir / f"{name}.jsonl"),
-                      "seed": f"{self.seed}:{name}", "t0": self.t0}
+                      "seed": f"{self.seed}:{name}", "t0": self.t0, "as_hops": hops}
             config_path = self.dir / f"{name}.config.json"
             config_path.write_text(json.dumps(config, indent=2))
             log = open(self.dir / f"{name}.log", "ab")

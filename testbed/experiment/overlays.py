@@ -109,7 +109,8 @@ def missing_programs(exp: Experiment) -> List[str]:
     """One line per external program an overlay needs that is not installed."""
     out = []
     for o in exp.overlays:
-        for program in spec_of(o.module).programs:
+        spec = spec_of(o.module)
+        for program in spec.programs(spec.params.model_validate(o.params)):
             if shutil.which(program.command) is None:
                 out.append(f"overlay '{o.name}' ({o.module}) needs '{program.command}'; "
                            f"install it with: apt-get install {program.package}")
