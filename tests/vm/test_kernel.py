@@ -73,3 +73,19 @@ def test_ron_fails_over_on_netem_links(tmp_path):
     # measured); RON's failover does not wait (1.0 s measured)
     assert across["app.direct.outage_s"]["mean"] >= 3.6
     assert across["app.ron.outage_s"]["mean"] < 2.5
+
+
+def test_a_small_cdn_on_netem_links(tmp_path):
+    """tests/data/cdn-small.yaml on the netem back end (the host CI runs it on the
+    userspace back end, both data planes: tests/integration/test_cdn.py)."""
+    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
+                           str(ROOT / "tests" / "data" / "cdn-small.yaml"), "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=600)
+    run = next((tmp_path / "cdn-small").glob("*"))
+    assert json.loads((run / "manifest.json").read_text())["link_backend"] == "netem"
+    assert done.returncode == 0, done.stdout + done.stderr
+    across = json.loads((run / "metrics.json").read_text())["across_trials"]
+    print("hit ratio", across["cdn.hit_ratio"]["mean"], "ttfb median",
+          across["cdn.ttfb_median_ms"]["mean"])
+    assert across["cdn.requests"]["mean"] > 300 and across["cdn.offload"]["mean"] > 0.1
+
