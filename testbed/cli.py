@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -61,8 +62,54 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if args.experiment:
         from .experiment.schema import json_schema as experiment_schema
         print(json.dumps(experiment_schema(), indent=2))
+    elif args.rubric:
+        from .grading.schema import json_schema as rubric_schema
+        print(json.dumps(rubric_schema(), indent=2))
     else:
         print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grading.grade import Grader
+    from .grading.loader import load_rubric
+    from .grading.sandbox import SandboxUnavailable, student_uid
+    from .output.grading import GradeProgress, print_grades
+    try:
+        rubric = load_rubric(args.rubric, visible_only=args.visible_only)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    if os.geteuid() != 0:
+        return _die(args, "grading needs root (it confines student code as another user)",
+                    "run it with sudo")
+    try:
+        student_uid()
+    except SandboxUnavailable as exc:
+        return _die(args, str(exc))
+    signal.signal(signal.SIGTERM, _raise_exit)
+    from mininet.log import setLogLevel
+    setLogLevel("warning")
+    out = Path(args.out)
+    with GradeProgress(args.ui.out, len(args.submissions)) as progress:
+        grader = Grader(rubric, Path(args.rubric), out, on_check=progress.check)
+        grades = []
+        for sub in args.submissions:
+            progress.submission(Path(sub).name)
+            grades.append(grader.grade(Path(sub)))
+            progress.done()
+        grader.finish(grades)
+    print_grades(args.ui.out, grades, str(out))
+    return EXIT_OK
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from .grading.labs import LabError, export
+    try:
+        path = export(args.name, Path(args.out))
+    except LabError as exc:
+        return _die(args, str(exc), "the labs are the folders of labs/")
+    args.ui.out.print(f"wrote {path} (the student bundle: no instructor/ folder)",
+                      highlight=False)
     return EXIT_OK
 
 
@@ -437,7 +484,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the topology JSON Schema (for editors)")
     p.add_argument("--experiment", action="store_true", help="the experiment file's schema")
+    p.add_argument("--rubric", action="store_true", help="the rubric file's schema")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("grade", help="grade submissions (directories or tarballs) against a "
+                                     "rubric: feedback, grade.json, junit.xml, scores.csv")
+    p.add_argument("rubric", metavar="RUBRIC.yaml")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    p.add_argument("--out", default="grades", help="where the grades go (default grades/)")
+    p.add_argument("--visible-only", action="store_true",
+                   help="skip hidden checks (a student grading their own work)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("lab", help="lab exercises: export NAME writes the student bundle")
+    p.add_argument("action", choices=("export",))
+    p.add_argument("name", metavar="NAME", help="a folder of labs/, e.g. policy-routing")
+    p.add_argument("--out", default=".", help="where the tarball goes (default: here)")
+    p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("up", help="bring a topology up and open the Mininet CLI")
     p.add_argument("topology", metavar="TOPO.yaml")

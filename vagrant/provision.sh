@@ -20,6 +20,10 @@ packages=(mininet openvswitch-switch iproute2 iputils-ping traceroute tcpdump et
 . "$repo/vagrant/apt.sh"
 apt_install_missing "${packages[@]}" || say "Debian packages present"
 
+# The unprivileged user student code runs as when `testbed grade` grades it.
+id testbed-student >/dev/null 2>&1 ||
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin testbed-student
+
 # The venv is rebuilt only when what it is made from changed.
 stamp="$venv/.testbed-setup"
 want=$(cat "$repo/setup.cfg" "$repo/pyproject.toml" "$repo/vagrant/provision.sh" "$repo/vagrant/apt.sh" |

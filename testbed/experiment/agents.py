@@ -29,6 +29,8 @@ from .overlays import members, params_of
 from .schema import Overlay
 
 STOP_GRACE_S = 2.0
+# (agent argv, its config file, its output file) -> the argv to run instead
+AgentWrap = Callable[[List[str], Path, Path], List[str]]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -65,8 +67,10 @@ class Deployment:
     def running(self) -> bool:
         return bool(self.procs) and self.signalled is None
 
-    def start(self, spawn: Callable[..., subprocess.Popen]) -> List[int]:
-        """Start every member's agent with `spawn` (UnderlayAPI.spawn); returns the PIDs."""
+    def start(self, spawn: Callable[..., subprocess.Popen],
+              wrap: Optional["AgentWrap"] = None) -> List[int]:
+        """Start every member's agent with `spawn` (UnderlayAPI.spawn); returns the PIDs.
+        `wrap` (the grader's sandbox) turns each agent's command into a confined one."""
         self.dir.mkdir(parents=True, exist_ok=True)
         names = members(self.overlay, self.net)
         params = params_of(self.overlay).model_dump(mode="json")
@@ -81,9 +85,10 @@ class Deployment:
             config_path = self.dir / f"{name}.config.json"
             config_path.write_text(json.dumps(config, indent=2))
             log = open(self.dir / f"{name}.log", "ab")
-            self.procs[name] = spawn(
-                name, [sys.executable, "-m", self.overlay.module, "--config", str(config_path)],
-                stdout=log, stderr=log, env=env, cwd=str(REPO))
+            argv = [sys.executable, "-m", self.overlay.module, "--config", str(config_path)]
+            if wrap is not None:
+                argv = wrap(argv, config_path, Path(config["output"]))
+            self.procs[name] = spawn(name, argv, stdout=log, stderr=log, env=env, cwd=str(REPO))
             log.close()
         return [p.pid for p in self.procs.values()]
 

@@ -26,7 +26,7 @@ from ..model import parse_topology
 from ..model.network import Network
 from ..underlay.api import UnderlayAPI
 from .actions import REGISTRY, Action
-from .agents import Deployment
+from .agents import AgentWrap, Deployment
 from .loader import Plan
 from .rundir import RunDir, versions
 from .timeline import Schedule, schedule
@@ -58,8 +58,9 @@ class Trial:
     """One trial's live objects, so that anything may be stopped from anywhere."""
 
     def __init__(self, plan: Plan, run: RunDir, index: int, sched: Schedule, topo_path: Path,
-                 make_underlay: UnderlayFactory):
+                 make_underlay: UnderlayFactory, wrap_agents: Optional[AgentWrap] = None):
         self.plan, self.run, self.index, self.sched = plan, run, index, sched
+        self.wrap_agents = wrap_agents
         self.net = parse_topology(plan.topology_text, str(topo_path))
         self.underlay = make_underlay(self.net)
         self.workloads: Dict[str, PingWorkload] = {}
@@ -100,7 +101,7 @@ class Trial:
         spec_o = next(o for o in exp.overlays if o.name == name)
         dep = Deployment(spec_o, self.net, self.run.path / "overlays" / f"trial-{self.index}" / name,
                          self.sched.seed, time.time() - self.now())
-        pids = dep.start(self.underlay.spawn)
+        pids = dep.start(self.underlay.spawn, self.wrap_agents)
         self.deployments[name] = dep
         return {"agents": len(pids)}
 
@@ -140,11 +141,13 @@ class Trial:
 class Runner:
     def __init__(self, plan: Plan, out: Path, trials: Optional[int] = None,
                  seed: Optional[int] = None, progress: Optional[Progress] = None,
-                 make_underlay: Optional[UnderlayFactory] = None):
+                 make_underlay: Optional[UnderlayFactory] = None,
+                 wrap_agents: Optional[AgentWrap] = None):
         if make_underlay is None:
             from ..underlay.emulation import Underlay
             make_underlay = Underlay
         self.make_underlay = make_underlay
+        self.wrap_agents = wrap_agents  # the grader confines student agents with it
         self.plan = plan
         self.exp = plan.experiment
         self.trials = trials or self.exp.trials
@@ -206,7 +209,8 @@ class Runner:
         self.progress.phase(k, trials, "bringing up")
         sched = schedule(self.exp, self.plan.net, k, self.seed)
         topo_path = run.path / "inputs" / "topology.run.yaml"
-        trial = self.trial = Trial(self.plan, run, k, sched, topo_path, self.make_underlay)
+        trial = self.trial = Trial(self.plan, run, k, sched, topo_path, self.make_underlay,
+                                   self.wrap_agents)
         run.event(type="trial_starting", trial=k, seed=sched.seed, choices=sched.choices)
         u = trial.underlay
         u.start()

@@ -1,0 +1,2 @@
+def rank(route, policy)
+    return 0

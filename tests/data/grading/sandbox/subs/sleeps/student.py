@@ -1,0 +1,6 @@
+import time
+
+
+def run():
+    time.sleep(1000)
+    return 42

@@ -1,0 +1,3 @@
+def run():
+    open("/tmp/testbed-escape", "w").write("left")
+    return 42

@@ -1,0 +1,6 @@
+"""Calls the submission's run(); it must return 42."""
+import student
+
+
+def test_run():
+    assert student.run() == 42
