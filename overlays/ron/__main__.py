@@ -39,7 +39,7 @@ import socket
 import struct
 import time
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import RonParams
 from .routing import LinkEstimate, Path, choose, path_cost
@@ -66,8 +66,19 @@ class Link:
         return LinkEstimate(self.rtt_ewma / 2, loss, self.up)
 
 
+def link_is_down(lost_in_row: int, dead_after: int) -> bool:
+    """RON's failure detection: `dead_after` probes lost in a row."""
+    return lost_in_row >= dead_after
+
+
 class RonAgent:
-    def __init__(self, config: Dict[str, Any]):
+    """One member. `choose` (path choice, overlays/ron/routing.py) and `link_is_down`
+    (failure detection) can be another module's: the routing-overlay lab's students write
+    their own (overlays/ronlab)."""
+
+    def __init__(self, config: Dict[str, Any], choose: Callable[..., Optional[Path]] = choose,
+                 link_is_down: Callable[[int, int], bool] = link_is_down):
+        self.choose, self.link_is_down = choose, link_is_down
         p = RonParams.model_validate(config.get("params", {}))
         self.port, self.app_port = p.port, p.app_port
         self.probe_interval, self.probe_timeout = p.probe_interval, p.probe_timeout
@@ -146,7 +157,7 @@ class RonAgent:
                 if link.lost_in_row == 1 and self.followups:
                     link.followups_left = self.followups
                     link.next_followup = now + self.followup_interval
-                if link.lost_in_row >= self.dead_after and link.up:
+                if link.up and self.link_is_down(link.lost_in_row, self.dead_after):
                     link.up = False
                     self.reroute()
 
@@ -186,8 +197,8 @@ class RonAgent:
     def reroute(self) -> None:
         links = self.estimates()
         for dst in self.peers:
-            new = choose(links, self.name, dst, self.members, self.routes[dst], self.metric,
-                         self.hysteresis, self.loss_penalty_ms)
+            new = self.choose(links, self.name, dst, self.members, self.routes[dst],
+                              self.metric, self.hysteresis, self.loss_penalty_ms)
             if new != self.routes[dst]:
                 self.routes[dst] = new
                 cost = path_cost(links, self.name, new, self.metric, self.loss_penalty_ms) \

@@ -23,7 +23,7 @@ def export(name: str, out: Path) -> Path:
     hidden = (folder / load_rubric(folder / "rubric.yaml").instructor).resolve()
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.tar.gz"
-    with tarfile.open(target, "w:gz") as tar:
+    with tarfile.open(target, "w:gz", dereference=True) as tar:  # starters may be links
         for path in sorted(folder.rglob("*")):
             resolved = path.resolve()
             if resolved == hidden or hidden in resolved.parents or "__pycache__" in path.parts:

@@ -104,6 +104,31 @@ def test_tarballs_are_unpacked_safely(tmp_path):
     assert not list(tmp_path.rglob("escaped.py"))
 
 
+LAB2 = ROOT / "labs" / "routing-overlay"
+LAB2_EXPECTED = {  # the outage experiment's measured failover decides these (see its notes)
+    "ron_policy": (100.0, set()),  # the reference solution, graded as a tarball's name
+    "starter": (34.83, {"public-tests", "hidden-tests", "outage", "detour"}),
+    "bug-slow-detect": (79.12, {"public-tests", "outage"}),
+    "bug-no-detour": (72.67, {"public-tests", "hidden-tests", "detour"}),
+}
+
+
+def test_lab2_submissions_graded_by_running_the_outage_experiment(tmp_path):
+    """The experiment checks: each submission's agents run in the sandbox on a live
+    network; failover time, delivery and probe overhead earn the points (a miss within
+    25% earns half), and a hidden detour experiment on policy-detour."""
+    solution = tmp_path / "ron_policy.tar.gz"
+    with tarfile.open(solution, "w:gz") as tar:
+        tar.add(LAB2 / "instructor" / "solution" / "ron_policy.py", arcname="ron_policy.py")
+    starter = tmp_path / "starter"
+    starter.mkdir()
+    (starter / "ron_policy.py").write_text((LAB2 / "starter" / "ron_policy.py").read_text())
+    subs = [solution, starter, *sorted((DATA / "routing-overlay").iterdir())]
+    grades, _ = grade(LAB2 / "rubric.yaml", subs, tmp_path / "grades")
+    assert {n: (g["score"], failed(g)) for n, g in grades.items()} == LAB2_EXPECTED
+    nothing_left()
+
+
 HOSTILE = {  # submission -> words its reason must have
     "fork-bomb": ("processes", "did not finish"),
     "busy-loop": ("CPU time",),

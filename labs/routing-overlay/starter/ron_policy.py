@@ -1,0 +1,1 @@
+../../../overlays/ronlab/policy.py
