@@ -30,6 +30,7 @@ import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
 STUDENT = "testbed-student"
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 WORK = "/tmp/work"
@@ -39,6 +40,14 @@ def _unshare(flags: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(flags) != 0:
         raise OSError(ctypes.get_errno(), "unshare failed")
+
+
+def _bind(fd: int, target: str) -> None:
+    """Bind what `fd` refers to onto `target`. With the syscall: mount(8) would resolve
+    /proc/self/fd/N to its path name, which a tmpfs may now cover."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, MS_BIND, None) != 0:
+        raise OSError(ctypes.get_errno(), f"cannot bind {target}")
 
 
 def _mount(*args: str) -> None:
@@ -74,7 +83,7 @@ def main() -> None:
             else:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 open(path, "a").close()
-        _mount("--bind", f"/proc/{os.getpid()}/fd/{fd}", path)
+        _bind(fd, path)
         os.close(fd)
     os.makedirs(WORK)
     if stage is not None:  # through the descriptor: a tmpfs may cover its path now
