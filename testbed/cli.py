@@ -40,6 +40,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             text, data, positions = read_document(path)
+            if isinstance(data, dict) and "checks" in data:
+                from .grading.loader import load_rubric
+                rubric = load_rubric(path)
+                out.print(f"{path}: ok (rubric: {len(rubric.checks)} checks, "
+                          f"{rubric.total:g} points)", highlight=False)
+                continue
             if is_experiment(data):
                 plan = validate_experiment(path, text, data, positions)
                 exp = plan.experiment
@@ -477,8 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"testbed {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("validate", help="check topology and experiment files; all problems "
-                                        "with file:line")
+    p = sub.add_parser("validate", help="check topology, experiment and rubric files; all "
+                                        "problems with file:line")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 

@@ -101,3 +101,16 @@ def test_the_committed_rubric_schema_is_current():
     committed = Path(__file__).resolve().parents[2] / "labs" / "rubric.schema.json"
     assert json.loads(committed.read_text()) == json_schema(), \
         "regenerate: testbed schema --rubric > labs/rubric.schema.json"
+
+
+def test_validate_knows_rubrics(tmp_path, capsys):
+    from pathlib import Path
+
+    from testbed.cli import main
+    lab = Path(__file__).resolve().parents[2] / "labs" / "routing-overlay" / "rubric.yaml"
+    assert main(["validate", str(lab)]) == 0
+    assert "rubric: 5 checks, 100 points" in capsys.readouterr().out
+    bad = tmp_path / "r.yaml"
+    bad.write_text("name: x\nchecks: []\n")
+    assert main(["validate", str(bad)]) == 2
+    assert f"{bad}:2:" in capsys.readouterr().err
