@@ -202,9 +202,21 @@ def _credit(e: Dict[str, Any], band: float, partial: float) -> float:
 
 def experiment(check: ExperimentCheck, ctx: Context, result: Result) -> None:
     from ..experiment.loader import load_experiment
-    from ..experiment.runner import Runner
     plan = load_experiment(ctx.base / check.experiment)
-    tree = Path(tempfile.mkdtemp(prefix="tree-", dir=ctx.work))
+    # The agents reach the overlay tree and their config and output files through these
+    # paths: under /var/tmp, which the jail covers with a tmpfs and rebuilds the paths
+    # in, so a grades folder under /root (0700) does not hide them from the student user.
+    scratch = Path(tempfile.mkdtemp(prefix="testbed-grading-", dir="/var/tmp"))
+    try:
+        _experiment(check, ctx, result, plan, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _experiment(check: ExperimentCheck, ctx: Context, result: Result, plan: Any,
+                scratch: Path) -> None:
+    from ..experiment.runner import Runner
+    tree = scratch / "tree"
     shutil.copytree(REPO / "overlays", tree / "overlays",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for src, dst in check.place.items():
@@ -215,7 +227,7 @@ def experiment(check: ExperimentCheck, ctx: Context, result: Result) -> None:
     for root, dirs, names in os.walk(tree):
         for n in [root, *(os.path.join(root, x) for x in dirs + names)]:
             os.chmod(n, 0o755 if os.path.isdir(n) else 0o644)
-    os.chmod(ctx.work, 0o755)
+    os.chmod(scratch, 0o755)
     uid = sandbox.student_uid()
     limits = _limits(ctx)
 
@@ -224,11 +236,14 @@ def experiment(check: ExperimentCheck, ctx: Context, result: Result) -> None:
         os.chown(output, uid, -1)
         return sandbox.jail_argv(limits, argv, net=True, pythonpath=f"{tree}:{REPO}",
                                  binds=[tree, config, output])
-    runner = Runner(plan, ctx.work / "runs", wrap_agents=wrap)
+    runner = Runner(plan, scratch / "runs", wrap_agents=wrap)
     runner.prepare()
     outcome = runner.execute()
     left = sandbox.kill_user(uid)
-    result.details.append(f"run: {outcome.run}")
+    kept = ctx.work / "runs" / outcome.run.relative_to(scratch / "runs")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(outcome.run), str(kept))  # the run, for the instructor to look into
+    result.details.append(f"run: {kept}")
     if left:
         result.reason = f"left {left} process(es) running after the experiment"
         return
