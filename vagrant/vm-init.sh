@@ -10,7 +10,9 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp; mount -o remount,rw /
 mkdir -p /run/lock; hostname testbed-vm; ip link set lo up
-modprobe -a 9p 9pnet_virtio virtio_net
+# virtio_rng: entropy from the host; without it the kernel's random pool is not ready for
+# minutes under TCG and OpenSSL (Python's ssl, so aiohttp) blocks waiting for it
+modprobe -a 9p 9pnet_virtio virtio_net virtio_rng
 mkdir -p /mnt/repo /mnt/out
 mount -t 9p -o trans=virtio,version=9p2000.L,ro repo /mnt/repo
 mount -t 9p -o trans=virtio,version=9p2000.L out /mnt/out
@@ -19,7 +21,7 @@ ip link set "$dev" up; ip addr add 10.0.2.15/24 dev "$dev"; ip route add default
 echo "nameserver 10.0.2.3" > /etc/resolv.conf
 args=$(sed -n 's/.*testbed\.args=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
 {
-  echo "[vm] kernel $(uname -r), $(nproc) CPUs, args: ${args:-tests/vm}"
+  echo "[vm] kernel $(uname -r), $(nproc) CPUs, rng: $(cat /sys/devices/virtual/misc/hw_random/rng_current 2>/dev/null), args: ${args:-tests/vm}"
   rsync -a --delete --exclude .venv --exclude .git --exclude results /mnt/repo/ /opt/testbed/
   cd /opt/testbed && bash vagrant/provision.sh &&
     echo "[vm] set up, running tests $(cut -d' ' -f1 /proc/uptime) s after boot" &&

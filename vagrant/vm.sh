@@ -80,6 +80,7 @@ run_tests() {
     -append "root=/dev/vda rw console=ttyS0 init=/sbin/testbed-vm-init panic=-1 quiet testbed.args=$args" \
     -drive "file=$dir/rootfs.img,if=virtio,format=raw" \
     -nic user,model=virtio-net-pci \
+    -device virtio-rng-pci \
     -virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on" \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" \
     > "$out/console.log" 2>&1 || qemu_rc=$?
