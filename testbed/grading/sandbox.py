@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .jail import STUDENT
 
+REPO = Path(__file__).resolve().parents[2]
 MAX_OUTPUT = 64 * 1024  # bytes of stdout/stderr kept per check
 MAX_REPORT = 4 * 1024 * 1024
 
@@ -63,7 +64,7 @@ def jail_argv(limits: Dict[str, Any], argv: Sequence[str], net: bool = False,
         out += ["--pythonpath", pythonpath]
     if stage is not None:
         out += ["--stage", str(stage)]
-    for path in binds:
+    for path in [REPO, *binds]:  # the repository (and its venv) may live under /tmp
         out += ["--bind", str(path)]
     if report_fd is not None:
         out += ["--report-fd", str(report_fd)]
