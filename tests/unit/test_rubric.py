@@ -109,7 +109,7 @@ def test_validate_knows_rubrics(tmp_path, capsys):
     from testbed.cli import main
     lab = Path(__file__).resolve().parents[2] / "labs" / "routing-overlay" / "rubric.yaml"
     assert main(["validate", str(lab)]) == 0
-    assert "rubric: 5 checks, 100 points" in capsys.readouterr().out
+    assert "rubric: 5 checks, 100 points" in " ".join(capsys.readouterr().out.split())
     bad = tmp_path / "r.yaml"
     bad.write_text("name: x\nchecks: []\n")
     assert main(["validate", str(bad)]) == 2
