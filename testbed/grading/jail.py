@@ -25,12 +25,12 @@ import os
 import pwd
 import resource
 import shutil
-import subprocess
 import sys
+from typing import Optional
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-MS_BIND = 4096
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 STUDENT = "testbed-student"
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 WORK = "/tmp/work"
@@ -42,17 +42,14 @@ def _unshare(flags: int) -> None:
         raise OSError(ctypes.get_errno(), "unshare failed")
 
 
-def _bind(fd: int, target: str) -> None:
-    """Bind what `fd` refers to onto `target`. With the syscall: mount(8) would resolve
-    /proc/self/fd/N to its path name, which a tmpfs may now cover."""
+def _mount(source: Optional[str], target: str, fstype: Optional[str], flags: int,
+           data: Optional[str] = None) -> None:
+    """mount(2) itself: mount(8) would resolve a bind source like /proc/self/fd/N to its
+    path name, which a tmpfs may cover by then."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, MS_BIND, None) != 0:
-        raise OSError(ctypes.get_errno(), f"cannot bind {target}")
-
-
-def _mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE)
+    enc = [x.encode() if x is not None else None for x in (source, target, fstype, data)]
+    if libc.mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]) != 0:
+        raise OSError(ctypes.get_errno(), f"cannot mount {target}")
 
 
 def main() -> None:
@@ -69,13 +66,13 @@ def main() -> None:
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     user = pwd.getpwnam(STUDENT)
     _unshare(CLONE_NEWNS | (0 if args.net else CLONE_NEWNET))
-    _mount("--make-rprivate", "/")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
     kept = [(path, os.open(path, os.O_PATH)) for path in args.bind]
     stage = os.open(args.stage, os.O_RDONLY | os.O_DIRECTORY) if args.stage else None
     for place in WRITABLE:
         if os.path.isdir(place):
-            _mount("-t", "tmpfs", "-o", f"size={limits['disk_mb']}m,mode=1777,nosuid,nodev",
-                   "tmpfs", place)
+            _mount("tmpfs", place, "tmpfs", MS_NOSUID | MS_NODEV,
+                   f"size={limits['disk_mb']}m,mode=1777")
     for path, fd in kept:
         if not os.path.exists(path):
             if os.path.isdir(f"/proc/self/fd/{fd}"):
@@ -83,7 +80,7 @@ def main() -> None:
             else:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 open(path, "a").close()
-        _bind(fd, path)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
         os.close(fd)
     os.makedirs(WORK)
     if stage is not None:  # through the descriptor: a tmpfs may cover its path now

@@ -12,28 +12,25 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Dict, List
 
+from ..experiment.report import fmt
 from ..model.diagnostics import printable
 from .schema import Rubric
 
 MAX_SHOWN = 3000  # characters of a check's output in the feedback
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
 def feedback(grade: Dict[str, Any], rubric: Rubric) -> str:
     lines = [f"# {rubric.title or rubric.name}: {grade['submission']}", "",
-             f"**Score: {_fmt(grade['score'])} / {_fmt(grade['max'])}**", "",
+             f"**Score: {fmt(grade['score'])} / {fmt(grade['max'])}**", "",
              "| check | points | |", "|---|---|---|"]
     for c in grade["checks"]:
         mark = "passed" if c["points"] >= c["max"] else "failed"
         label = c["name"] + (" (hidden)" if c["hidden"] else "")
-        lines.append(f"| {label} | {_fmt(c['points'])} / {_fmt(c['max'])} | {mark} |")
+        lines.append(f"| {label} | {fmt(c['points'])} / {fmt(c['max'])} | {mark} |")
     for c, check in zip(grade["checks"], rubric.checks):
         if c["points"] >= c["max"] or c["hidden"]:
             continue
-        lines += ["", f"## {c['name']}: {_fmt(c['points'])} / {_fmt(c['max'])}", ""]
+        lines += ["", f"## {c['name']}: {fmt(c['points'])} / {fmt(c['max'])}", ""]
         if c["title"]:
             lines.append(f"*{c['title']}*")
         lines.append(f"Why: {printable(c['reason'], 500) or 'points lost'}")
@@ -59,8 +56,8 @@ def junit(grade: Dict[str, Any]) -> bytes:
         case = ET.SubElement(suite, "testcase", classname=grade["submission"], name=c["name"],
                              time=f"{c['wall_s']:.2f}")
         ET.SubElement(case, "properties").extend(
-            [ET.Element("property", name="points", value=_fmt(c["points"])),
-             ET.Element("property", name="max", value=_fmt(c["max"]))])
+            [ET.Element("property", name="points", value=fmt(c["points"])),
+             ET.Element("property", name="max", value=fmt(c["max"]))])
         if c["points"] < c["max"]:
             message = "hidden check" if c["hidden"] else printable(c["reason"], 500)
             ET.SubElement(case, "failure", message=message)
@@ -117,14 +114,14 @@ def _summary_html(rows: List[Dict[str, Any]], rubric: Rubric) -> str:
     body = []
     for g in rows:
         points = {c["name"]: c["points"] for c in g["checks"]}
-        cells = "".join(f"<td>{_fmt(points.get(c.name, 0))}</td>" for c in rubric.checks)
-        body.append(f"<tr><td>{html.escape(g['submission'])}</td><td><b>{_fmt(g['score'])}"
+        cells = "".join(f"<td>{fmt(points.get(c.name, 0))}</td>" for c in rubric.checks)
+        body.append(f"<tr><td>{html.escape(g['submission'])}</td><td><b>{fmt(g['score'])}"
                     f"</b></td>{cells}</tr>")
     img = _histogram(scores, rubric.total) if scores else ""
     return (f"<!doctype html><meta charset='utf-8'><title>{html.escape(rubric.name)}</title>"
             "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;"
             "border-bottom:1px solid #ddd}</style>"
             f"<h1>{html.escape(rubric.title or rubric.name)}</h1>"
-            f"<p>{len(rows)} submissions, mean {mean:.1f} of {_fmt(rubric.total)}</p>"
+            f"<p>{len(rows)} submissions, mean {mean:.1f} of {fmt(rubric.total)}</p>"
             + (f"<img src='data:image/png;base64,{img}'>" if img else "") +
             f"<table><tr><th>submission</th><th>score</th>{head}</tr>{''.join(body)}</table>")
