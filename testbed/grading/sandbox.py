@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import select
+import selectors
 import signal
 import subprocess
 import sys
@@ -88,21 +88,23 @@ def run(argv: Sequence[str], limits: Dict[str, Any], timeout: float, stage: Path
     assert proc.stdout is not None
     output, report = bytearray(), bytearray()
     timed_out = False
-    streams = {proc.stdout.fileno(): output, read_report: report}
-    while streams:
-        left = timeout - (time.monotonic() - began)
-        if left <= 0:
-            timed_out = True
-            break
-        ready, _, _ = select.select(list(streams), [], [], min(left, 0.5))
-        for fd in ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                del streams[fd]
-                continue
-            buf = streams[fd]
-            cap = MAX_OUTPUT if buf is output else MAX_REPORT
-            buf.extend(chunk[:max(0, cap - len(buf))])
+    # a selector, not select(): the grader's own descriptors may number above 1024
+    with selectors.DefaultSelector() as streams:
+        streams.register(proc.stdout.fileno(), selectors.EVENT_READ, output)
+        streams.register(read_report, selectors.EVENT_READ, report)
+        while streams.get_map():
+            left = timeout - (time.monotonic() - began)
+            if left <= 0:
+                timed_out = True
+                break
+            for key, _ in streams.select(min(left, 0.5)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    streams.unregister(key.fd)
+                    continue
+                buf = key.data
+                cap = MAX_OUTPUT if buf is output else MAX_REPORT
+                buf.extend(chunk[:max(0, cap - len(buf))])
     if timed_out:
         _kill_group(proc.pid)
     try:
