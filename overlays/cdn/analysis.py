@@ -122,7 +122,9 @@ def _oracle(served: List[Dict[str, Any]],
 
 
 def _outages(requests: List[Dict[str, Any]]) -> Tuple[List[float], List[float]]:
-    """Per client: (longest failure run, recovery lag after its cached answer expired)."""
+    """Per client: (longest failure run, recovery lag after its cached answer expired).
+    A run still failing at the client's last request counts until that request's end:
+    a client that never recovers had the longest outage, not none."""
     outages, lags = [], []
     by_host: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
     for r in requests:
@@ -143,6 +145,8 @@ def _outages(requests: List[Dict[str, Any]]) -> Tuple[List[float], List[float]]:
                         last_fail["expires_in"]
                     lags.append(max(0.0, began - expiry))
                 since = None
+        if since is not None:
+            longest = max(longest, rs[-1]["t"] - since)
         if longest:
             outages.append(longest)
     return outages, lags
