@@ -138,16 +138,23 @@ class Trial:
                 self._reaped(name, dep)
 
 
+class Overdue(Exception):
+    """The run's deadline passed."""
+
+
 class Runner:
     def __init__(self, plan: Plan, out: Path, trials: Optional[int] = None,
                  seed: Optional[int] = None, progress: Optional[Progress] = None,
                  make_underlay: Optional[UnderlayFactory] = None,
-                 wrap_agents: Optional[AgentWrap] = None):
+                 wrap_agents: Optional[AgentWrap] = None, deadline: Optional[float] = None):
         if make_underlay is None:
             from ..underlay.emulation import Underlay
             make_underlay = Underlay
         self.make_underlay = make_underlay
         self.wrap_agents = wrap_agents  # the grader confines student agents with it
+        # time.monotonic() past which the run stops as interrupted (a grading check's
+        # timeout); `overdue` says it did
+        self.deadline, self.overdue = deadline, False
         self.plan = plan
         self.exp = plan.experiment
         self.trials = trials or self.exp.trials
@@ -181,6 +188,8 @@ class Runner:
                 run.write_manifest(trials_done=k)
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted (Ctrl-C)"
+        except Overdue:
+            status, error = "interrupted", "interrupted (its deadline passed)"
         except SystemExit as exc:
             status, error = "interrupted", f"interrupted (signal {int(exc.code or 0) - 128})"
         except Exception as exc:  # the run directory keeps what is there, and says why
@@ -252,6 +261,9 @@ class Runner:
 
     def _wait_until(self, trial: Trial, at: float, k: int) -> None:
         while True:
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                self.overdue = True
+                raise Overdue()
             left = at - trial.now()
             self.progress.tick(k, self.trials, trial.now(), self.exp.duration)
             if left <= 0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import model
 from ..control import policy
+from ..model.loader import read_input
 from . import sandbox
-from .schema import (ExperimentCheck, FilesCheck, Limits, ReachCheck, RoutesCheck,
-                     UnitCheck)
+from .schema import (ExperimentCheck, FilesCheck, Limits, LiveCheck, ReachCheck,
+                     RoutesCheck, TraceCheck, UnitCheck)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -200,8 +202,31 @@ def _credit(e: Dict[str, Any], band: float, partial: float) -> float:
     return partial if miss is not None and miss / scale <= band else 0.0
 
 
+def unparsable(files: List[Path]) -> Optional[str]:
+    """Why one of the Python files does not compile, or None. Compiling runs none of
+    the code; a file that does not parse would only crash every agent."""
+    for path in files:
+        if path.suffix != ".py":
+            continue
+        try:
+            compile(path.read_bytes(), path.name, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return f"{path.name} does not parse: line {exc.lineno}: {exc.msg}"
+        except (ValueError, RecursionError, MemoryError) as exc:
+            return f"{path.name} does not compile: {type(exc).__name__}"
+    return None
+
+
 def experiment(check: ExperimentCheck, ctx: Context, result: Result) -> None:
     from ..experiment.loader import load_experiment
+    missing = [src for src in check.place if not (ctx.submission / src).is_file()]
+    if missing:
+        result.reason = f"no {missing[0]} in the submission"
+        return
+    broken = unparsable([ctx.submission / src for src in check.place])
+    if broken:
+        result.reason = broken
+        return
     plan = load_experiment(ctx.base / check.experiment)
     # The agents reach the overlay tree and their config and output files through these
     # paths: under /var/tmp, which the jail covers with a tmpfs and rebuilds the paths
@@ -220,9 +245,6 @@ def _experiment(check: ExperimentCheck, ctx: Context, result: Result, plan: Any,
     shutil.copytree(REPO / "overlays", tree / "overlays",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for src, dst in check.place.items():
-        if not (ctx.submission / src).is_file():
-            result.reason = f"no {src} in the submission"
-            return
         shutil.copy(ctx.submission / src, tree / "overlays" / dst)
     for root, dirs, names in os.walk(tree):
         for n in [root, *(os.path.join(root, x) for x in dirs + names)]:
@@ -236,7 +258,10 @@ def _experiment(check: ExperimentCheck, ctx: Context, result: Result, plan: Any,
         os.chown(output, uid, -1)
         return sandbox.jail_argv(limits, argv, net=True, pythonpath=f"{tree}:{REPO}",
                                  binds=[tree, config, output])
-    runner = Runner(plan, scratch / "runs", wrap_agents=wrap)
+    # the deadline stops the run between its steps (and tears it down), not in the middle
+    # of bringing the network up or down
+    runner = Runner(plan, scratch / "runs", wrap_agents=wrap,
+                    deadline=time.monotonic() + check.timeout)
     runner.prepare()
     outcome = runner.execute()
     left = sandbox.kill_user(uid)
@@ -246,6 +271,9 @@ def _experiment(check: ExperimentCheck, ctx: Context, result: Result, plan: Any,
     result.details.append(f"run: {kept}")
     if left:
         result.reason = f"left {left} process(es) running after the experiment"
+        return
+    if runner.overdue:
+        result.reason = f"the check ran over its timeout ({check.timeout:g} s)"
         return
     if outcome.status != "complete":
         result.reason = f"the experiment did not complete ({outcome.status}: {outcome.error})"
@@ -268,10 +296,37 @@ def _experiment(check: ExperimentCheck, ctx: Context, result: Result, plan: Any,
             e["metric"] for e in expectations if not e.get("passed"))
 
 
+def live_network(check: LiveCheck, ctx: Context, result: Result) -> Optional[model.Network]:
+    """The check's topology, or None (and why, in `result.reason`) when a submitted one
+    is missing, invalid or too big. A submitted file is untrusted input: the topology
+    reader's own limits (size, nesting, ranges) apply, and its messages name the file as
+    the student sent it, never echo its content."""
+    if not check.submitted:
+        return model.load_topology(ctx.base / check.topology)
+    path = ctx.submission / check.topology
+    if not path.is_file():
+        result.reason = f"no {check.topology} in the submission"
+        return None
+    try:
+        model.parse_topology(read_input(path, ""), check.topology)  # messages: its name
+    except model.InvalidInput as exc:
+        result.reason = f"{check.topology} is not a valid topology"
+        result.details += [str(d) for d in exc.diagnostics[:10]]
+        return None
+    net = model.load_topology(path)  # the controller reads the network from its file
+    if len(net.routers) > check.max_routers:
+        result.reason = (f"{check.topology} has {len(net.routers)} routers; this check "
+                         f"takes at most {check.max_routers}")
+        return None
+    return net
+
+
 def reach(check: ReachCheck, ctx: Context, result: Result) -> None:
     from ..underlay.emulation import Underlay
     from ..underlay.reachability import host_matrix
-    net = model.load_topology(ctx.base / check.topology)
+    net = live_network(check, ctx, result)
+    if net is None:
+        return
     with Underlay(net) as u:
         matrix = host_matrix(u)
     bad = [pair for pair, ok in matrix.items() if not ok]
@@ -281,8 +336,36 @@ def reach(check: ReachCheck, ctx: Context, result: Result) -> None:
         result.details += [f"{a} -> {b}" for a, b in bad[:10]]
 
 
+def trace(check: TraceCheck, ctx: Context, result: Result) -> None:
+    from ..measure.pathmap import compare
+    from ..underlay.emulation import Underlay
+    net = live_network(check, ctx, result)
+    if net is None:
+        return
+    unknown = sorted({h for p in check.paths for h in (p.src, p.dst) if h not in net.hosts})
+    if unknown:
+        result.reason = "no host " + ", ".join(unknown) + f" in {check.topology}"
+        return
+    matched = 0
+    with Underlay(net) as u:
+        tables = u.routing_state().tables()
+        for p in check.paths:
+            seen = u.prober(p.src).trace(net.hosts[p.dst].ip)
+            cmp = compare(net, tables, p.src, p.dst, seen.hops, seen.reached)
+            ases = cmp.as_path() if seen.reached else None
+            if ases == p.ases:
+                matched += 1
+            else:
+                result.details.append(f"{p.src} -> {p.dst}: AS path "
+                                      f"{ases if ases else 'none (not reached)'}, "
+                                      f"expected {p.ases}")
+    result.points = check.points * matched / len(check.paths)
+    if matched < len(check.paths):
+        result.reason = f"{len(check.paths) - matched} of {len(check.paths)} paths differ"
+
+
 KINDS = {"files": files, "unit": unit, "routes": routes, "experiment": experiment,
-         "reach": reach}
+         "reach": reach, "trace": trace}
 
 
 def grade_check(check: Any, ctx: Context) -> Result:

@@ -14,7 +14,7 @@ from ..model.checks import Problem
 from ..model.diagnostics import Diagnostic
 from ..model.loader import kind_of, problem_diagnostics, pydantic_diagnostics
 from ..experiment.loader import read_document
-from .schema import ExperimentCheck, ReachCheck, RoutesCheck, Rubric, UnitCheck
+from .schema import ExperimentCheck, LiveCheck, RoutesCheck, Rubric, UnitCheck
 
 EXAMPLE = "see labs/policy-routing/rubric.yaml"
 
@@ -46,7 +46,9 @@ def referenced(check: object) -> List[Tuple[str, str]]:
     """(key, rubric-relative path) of the instructor's files a check uses."""
     if isinstance(check, UnitCheck):
         return [("tests", t) for t in check.tests]
-    if isinstance(check, (RoutesCheck, ReachCheck)):
+    if isinstance(check, LiveCheck) and check.submitted:
+        return []  # the submission's, checked when it is graded
+    if isinstance(check, (RoutesCheck, LiveCheck)):
         return [("topology", check.topology)]
     if isinstance(check, ExperimentCheck):
         return [("experiment", check.experiment)]

@@ -20,7 +20,13 @@ Kinds:
   experiment's expectations is worth an equal share, half of it (`partial_credit`) when it
   misses by no more than `band` (relative to the wanted value);
 - reach: all host pairs of `topology` reach each other on a live network (its routers
-  running the testbed's routing); credit in proportion to the pairs that do.
+  running the testbed's routing); credit in proportion to the pairs that do;
+- trace: on a live network of `topology`, a traceroute from each `paths` entry's host to
+  its other host shows the AS path `ases` (each hop's address mapped to its router's AS);
+  credit in proportion to the paths that match.
+For reach and trace, `submitted: true` takes `topology` from the submission (the student
+designs the network: which ASes peer, who buys transit from whom); it must be a valid
+topology of at most `max_routers` routers, or the check earns nothing and says why.
 """
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ from typing import Any, Dict, List, Literal, Union
 from pydantic import AfterValidator, Field
 from typing_extensions import Annotated
 
-from ..experiment.fields import Ident, Seconds, Strict
+from ..experiment.fields import Ident, NodeName, Seconds, Strict
 from ..model.schema import Float, Int, matching
 
 REL_RE = r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$"
@@ -109,13 +115,32 @@ class ExperimentCheck(CheckBase):
     partial_credit: Float = Field(0.5, ge=0, le=1)
 
 
-class ReachCheck(CheckBase):
-    kind: Literal["reach"]
+class LiveCheck(CheckBase):
+    """A check on a live network of `topology`."""
     topology: RelPath
+    submitted: bool = Field(False, description="topology is a file of the submission")
+    max_routers: Int = Field(60, ge=1, le=1000,
+                             description="a submitted topology may have this many routers")
 
 
-Check = Annotated[Union[FilesCheck, UnitCheck, RoutesCheck, ExperimentCheck, ReachCheck],
-                  Field(discriminator="kind")]
+class ReachCheck(LiveCheck):
+    kind: Literal["reach"]
+
+
+class TracePath(Strict):
+    src: NodeName = Field(alias="from", description="the host the traceroute runs on")
+    dst: NodeName = Field(alias="to")
+    ases: List[Int] = Field(min_length=1, max_length=50,
+                            description="the AS path it must show, from src's AS")
+
+
+class TraceCheck(LiveCheck):
+    kind: Literal["trace"]
+    paths: List[TracePath] = Field(min_length=1, max_length=200)
+
+
+Check = Annotated[Union[FilesCheck, UnitCheck, RoutesCheck, ExperimentCheck, ReachCheck,
+                        TraceCheck], Field(discriminator="kind")]
 
 
 class Rubric(Strict):

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from testbed.grading.checks import _credit, valley
+from testbed.grading.checks import _credit, unparsable, valley
 from testbed.grading.grade import BadSubmission, unpack
 from testbed.grading.loader import load_rubric
 from testbed.model import InvalidInput
@@ -54,6 +54,32 @@ def test_the_bundled_rubric_loads_and_a_student_copy_without_hidden_checks(tmp_p
     lab = Path(__file__).resolve().parents[2] / "labs" / "policy-routing" / "rubric.yaml"
     assert load_rubric(lab).total == 100
     assert load_rubric(lab, visible_only=True).total == 60
+
+
+def test_trace_checks_parse_and_a_submitted_topology_is_not_looked_for(tmp_path):
+    trace = """\
+        name: lab
+        checks:
+          - {name: a, kind: trace, points: 5, topology: mine.yaml, submitted: true,
+             paths: [{from: as1.h1, to: as2.h1, ases: [1, 2]}]}
+          - {name: b, kind: trace, points: 5, topology: theirs.yaml,
+             paths: [{from: %s, to: as2.h1, ases: %s}]}
+        """
+    got = problems(tmp_path, trace % ("as1", "[]"))
+    assert any(":6:" in p and "node name" in p for p in got), got
+    assert any(":6:" in p and "at least 1 item" in p for p in got), got
+    got = problems(tmp_path, trace % ("as1.h1", "[1, 2]"))
+    assert len(got) == 1 and ":5:" in got[0] and "theirs.yaml" in got[0], got  # not mine
+
+
+def test_placed_python_that_does_not_parse_is_named_with_its_line(tmp_path):
+    (tmp_path / "good.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "bad.py").write_text("x = 1\ndef f()\n    return 1\n")
+    (tmp_path / "deep.py").write_text("x = " + "(" * 10_000 + ")" * 10_000 + "\n")
+    (tmp_path / "data.yaml").write_text("def: [\n")
+    assert unparsable([tmp_path / "good.py", tmp_path / "data.yaml"]) is None
+    assert unparsable([tmp_path / "bad.py"]) == "bad.py does not parse: line 2: expected ':'"
+    assert "deep.py does not" in unparsable([tmp_path / "deep.py"])
 
 
 def test_partial_credit_bands():
