@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from . import CdnParams
 from .net import Control, Reporter
 
+if TYPE_CHECKING:  # the roles' modules are imported when a host runs them
+    from .router import Choose
+
 
 class CdnAgent:
-    def __init__(self, config: Dict[str, Any]):
-        self.config = config
+    """`choose`: the request router's own policy in place of `routing.policy`'s
+    (overlays/cdnlab gives the lab's)."""
+    def __init__(self, config: Dict[str, Any], choose: Optional[Choose] = None):
+        self.config, self.choose = config, choose
         self.params = CdnParams.model_validate(config["params"])
         self.me = config["host"]
         self.members: List[Dict[str, Any]] = [self.me, *config["peers"]]
@@ -53,7 +58,7 @@ class CdnAgent:
             hops = {int(a): {int(b): n for b, n in row.items()}
                     for a, row in cfg.get("as_hops", {}).items()}
             parts.append(RequestRouter(p, me, self.members, control, hops, cfg["seed"],
-                                       self.report))
+                                       self.report, self.choose))
         duties = None
         if "edge" in roles:
             duties = EdgeDuties(p, me, self.members, control)

@@ -1,6 +1,7 @@
 """The request router: an authoritative DNS server for the CDN's zone (dnslib for the wire
 format) and an HTTP redirector, both answering with the edge that `routing.policy` picks
-(overlays/cdn/routing.py) from the edges' reports.
+(overlays/cdn/routing.py) from the edges' reports, or that a `choose` function given to
+it picks (the CDN lab's student policy, overlays/cdnlab).
 
 DNS: an A query for the zone or a name in it (a "Coralized" `<origin>.<zone>`, e.g.
 `as300-h1.cdn.test`) gets one A record, the edge, with TTL `routing.ttl`; other types in
@@ -21,16 +22,21 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from aiohttp import web
 from dnslib import QTYPE, RCODE, RR, A, DNSRecord, DNSError
 
-from . import CdnParams
+from . import CdnParams, Routing
 from .net import Control
 from .routing import Client, EdgeState, Router
+
+# A policy of its own: (every edge, the client, monotonic now, the routing params) -> the
+# edge to answer, or None for none.
+Choose = Callable[[List[EdgeState], Client, float, Routing], Optional[EdgeState]]
 
 
 class RequestRouter(asyncio.DatagramProtocol):
     def __init__(self, params: CdnParams, me: Dict[str, Any], members: List[Dict[str, Any]],
                  control: Control, as_hops: Dict[int, Dict[int, int]], seed: str,
-                 report: Callable[[Dict], None]):
+                 report: Callable[[Dict], None], choose: Optional[Choose] = None):
         self.params, self.me, self.report = params, me, report
+        self.custom = choose
         self.edges = {m["name"]: EdgeState(m["name"], m["ip"], m["asn"])
                       for m in members if m["name"] in params.edges}
         self.asn_of = {m["ip"]: m["asn"] for m in members}
@@ -70,7 +76,10 @@ class RequestRouter(asyncio.DatagramProtocol):
         return None
 
     def choose(self, ip: str) -> Optional[EdgeState]:
-        return self.router.choose(Client(ip, self.asn_of.get(ip)), time.monotonic())
+        client, now = Client(ip, self.asn_of.get(ip)), time.monotonic()
+        if self.custom is not None:
+            return self.custom(list(self.edges.values()), client, now, self.params.routing)
+        return self.router.choose(client, now)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]

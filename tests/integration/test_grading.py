@@ -9,6 +9,7 @@ import pwd
 import subprocess
 import sys
 import tarfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -127,6 +128,65 @@ def test_lab2_submissions_graded_by_running_the_outage_experiment(tmp_path):
     grades, _ = grade(LAB2 / "rubric.yaml", subs, tmp_path / "grades")
     assert {n: (g["score"], failed(g)) for n, g in grades.items()} == LAB2_EXPECTED
     nothing_left()
+
+
+LAB3 = ROOT / "labs" / "cdn-routing"
+LAB3_EXPECTED = {  # the routing experiment's measured TTFB and outages decide these
+    "solution": (100.0, set()),
+    "starter": (7.5, {"public-tests", "hidden-tests", "routing"}),
+    "bug-first-edge": (47.0, {"public-tests", "hidden-tests", "routing"}),  # far edges
+    "bug-no-liveness": (65.5, {"public-tests", "hidden-tests", "routing"}),  # a 15 s outage
+    "bug-no-load": (91.0, {"public-tests", "hidden-tests"}),
+    "syntax-error": (5.0, {"public-tests", "hidden-tests", "routing"}),
+}
+
+
+def test_lab3_submissions_graded_by_running_their_request_router(tmp_path):
+    """The CDN lab: each submission's choose() routes a live CDN's DNS answers in the
+    sandbox; latency, failures and the recovery from an edge failure earn the points. A
+    submission that does not parse loses the experiment without a run."""
+    starter = tmp_path / "starter"
+    starter.mkdir()
+    (starter / "cdn_policy.py").write_text((LAB3 / "starter" / "cdn_policy.py").read_text())
+    subs = [LAB3 / "instructor" / "solution", starter, *sorted((DATA / "cdn-routing").iterdir())]
+    grades, _ = grade(LAB3 / "rubric.yaml", subs, tmp_path / "grades")
+    assert {n: (g["score"], failed(g)) for n, g in grades.items()} == LAB3_EXPECTED
+    routing = {c["name"]: c for c in grades["syntax-error"]["checks"]}["routing"]
+    assert routing["reason"] == "cdn_policy.py does not parse: line 4: expected ':'"
+    nothing_left()
+
+
+def test_live_checks_build_the_submitted_topology(tmp_path):
+    """reach and trace on a student's own topology: all pairs, and traceroute AS paths."""
+    subs = sorted((DATA / "live" / "subs").iterdir())
+    grades, _ = grade(DATA / "live" / "rubric.yaml", subs, tmp_path / "grades")
+    assert {n: (g["score"], failed(g)) for n, g in grades.items()} == {
+        "good": (22.0, set()),
+        "no-peering": (17.0, {"paths"}),  # AS2 -> AS3 goes up through AS1
+        "isolated": (13.0, {"reach", "paths"}),  # AS4 reaches only its peer AS3
+        "invalid": (0.0, {"reach", "paths"}),  # no network is built
+    }
+    checks = {c["name"]: c for c in grades["isolated"]["checks"]}
+    assert checks["reach"]["reason"] == "4 of 12 host pairs do not reach each other"
+    assert "as4.h1 -> as2.h1: AS path none (not reached)" in checks["paths"]["details"][0]
+    checks = {c["name"]: c for c in grades["invalid"]["checks"]}
+    assert checks["reach"]["reason"] == "topology.yaml is not a valid topology"
+    assert checks["reach"]["details"][0].startswith("topology.yaml:8:"), checks["reach"]
+
+
+def test_an_experiment_check_over_its_timeout_is_stopped_and_torn_down(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ron_policy.py").write_text((LAB2 / "instructor/solution/ron_policy.py").read_text())
+    started = time.monotonic()
+    grades, _ = grade(DATA / "live" / "overtime.yaml", [sub], tmp_path / "grades")
+    check = grades["sub"]["checks"][0]
+    assert (check["points"], check["reason"]) == (0, "the check ran over its timeout (15 s)")
+    assert time.monotonic() - started < 60  # the outage experiment alone is 26 s
+    nothing_left()
+    bridges = subprocess.run(["ovs-vsctl", "list-br"], capture_output=True, text=True).stdout
+    assert not [b for b in bridges.split() if b.startswith("as")]  # torn down
+    assert not [link for link in os.listdir("/sys/class/net") if link.startswith("tb")]
 
 
 HOSTILE = {  # submission -> words its reason must have

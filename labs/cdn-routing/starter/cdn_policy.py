@@ -1,0 +1,1 @@
+../../../overlays/cdnlab/policy.py
