@@ -200,3 +200,14 @@ def test_metrics_from_records():
     assert m["outage_max_s"] == pytest.approx(3.0)
     assert m["recovery_lag_max_s"] == pytest.approx(0.1)
     assert m["ttfb_median_ms"] == 5.0 and m["ttfb_median_ms.as3"] == 5.0
+
+
+def test_a_client_failing_to_the_end_had_the_longest_outage():
+    # as3.h1 recovers after 3 s; as4.h1 fails from t=10 until its last request at t=19
+    recs = [{"host": host, "cdn_req": 1, "t": t + 0.1, "elapsed_ms": 100.0,
+             **({"error": "timeout"} if 10 <= t < end else
+                {"status": 200, "bytes": 100, "ttfb_ms": 5.0, "total_ms": 6.0})}
+            for host, end in (("as3.h1", 13), ("as4.h1", 99)) for t in range(5, 20)]
+    m = metrics(recs, params())
+    assert m["outage_max_s"] == pytest.approx(9.1)  # from 10.0 to the end of the last
+    assert m["outage_mean_s"] == pytest.approx((3.0 + 9.1) / 2)
