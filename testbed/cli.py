@@ -303,6 +303,29 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
         console.print(f"torn down in {underlay.timings.get('teardown', 0):.1f} s")
 
 
+def cmd_draw(args: argparse.Namespace) -> int:
+    from .model.drawing import FORMATS, draw
+    try:
+        net = load_topology(args.topology)
+    except InvalidInput as exc:
+        return _print_invalid(exc)
+    out = Path(args.output or f"{net.name}.svg")
+    if out.suffix not in FORMATS:
+        return _die(args, f"cannot draw to '{out.name}': the file name must end in "
+                          + ", ".join(FORMATS))
+    if args.asn is not None and args.asn not in net.ases:
+        return _die(args, f"no AS {args.asn} in {net.name}",
+                    "ASes: " + ", ".join(map(str, sorted(net.ases)[:20])))
+    if not os.access(out.parent if str(out.parent) else ".", os.W_OK):
+        return _die(args, f"cannot write '{out}': its folder is missing or not writable")
+    try:
+        draw(net, out, level=args.level, asn=args.asn)
+    except OSError as exc:
+        return _die(args, f"cannot write '{out}': {exc.strerror or exc}")
+    args.ui.out.print(f"drew {net.name} ({len(net.ases)} ASes) to {out}", highlight=False)
+    return EXIT_OK
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from .output.tables import print_reachability
     console = args.ui.out
@@ -312,8 +335,24 @@ def cmd_up(args: argparse.Namespace) -> int:
         return _print_invalid(exc)
     if args.script and not Path(args.script).is_file():
         return _die(args, f"no such script file: {args.script}")
+    from .underlay.capture import Capture, parse_cli, points, problems
+    targets = [parse_cli(t) for t in args.capture or []]
+    for i, message, hint in problems(net, targets):
+        return _die(args, f"--capture {args.capture[i]}: {message}", hint)
+    folder = Path(args.capture_dir)
+    if targets and not os.access(folder if folder.exists() else folder.parent or Path("."),
+                                 os.W_OK):
+        return _die(args, f"cannot write captures to '{folder}': not writable")
 
     def body(underlay: Any) -> int:
+        if not targets:
+            return run(underlay)
+        with Capture(underlay, folder, points(net, targets)) as capture:
+            console.print(f"capturing {len(capture.points)} links into {folder}/ "
+                          f"(open a .pcap with wireshark or tcpdump -r)", highlight=False)
+            return run(underlay)
+
+    def run(underlay: Any) -> int:
         if args.pingall:
             from .underlay.reachability import host_matrix
             with console.status("probing all host pairs ..."):
@@ -488,6 +527,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("draw", help="draw a topology: ASes by tier, providers above "
+                                    "customers, peers side by side (svg, png, pdf, dot)")
+    p.add_argument("topology", metavar="TOPO.yaml")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="FILE.svg, .png, .pdf or .dot (Graphviz text); default <name>.svg")
+    p.add_argument("--level", choices=("router", "as"), default="router",
+                   help="router: each AS with its routers, hosts and links (default); "
+                        "as: one box per AS")
+    p.add_argument("--as", dest="asn", type=int, metavar="ASN",
+                   help="one AS alone: its routers, hosts, internal links, and neighbours")
+    p.set_defaults(func=cmd_draw)
+
     p = sub.add_parser("schema", help="print the topology JSON Schema (for editors)")
     p.add_argument("--experiment", action="store_true", help="the experiment file's schema")
     p.add_argument("--rubric", action="store_true", help="the rubric file's schema")
@@ -516,6 +567,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "(exit 1 if any pair is unreachable)")
     mode.add_argument("--script", metavar="FILE", help="no CLI: run Mininet CLI commands from FILE")
     mode.add_argument("--hold", action="store_true", help="no CLI: stay up until Ctrl-C/SIGTERM")
+    p.add_argument("--capture", action="append", metavar="WHAT",
+                   help="pcap files of links while the network is up: all, a host (its "
+                        "access link), a router (its links) or a link as A,B; repeatable")
+    p.add_argument("--capture-dir", default="captures", metavar="DIR",
+                   help="where the .pcap files go (default captures/)")
     _network_options(p)
     p.set_defaults(func=cmd_up)
 

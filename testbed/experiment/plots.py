@@ -1,6 +1,8 @@
 """Plots of a run (matplotlib, headless): what happened over time, with the timeline's
 actions marked, and how the measurements are distributed.
 
+- `topology.png`: the network as run (model/drawing.py), with the links and routers
+  that trial 1's timeline failed in red;
 - `rtt.png`: RTT of every probe over time, one panel per workload, all trials (lost probes
   as red marks at the bottom);
 - `delivery.png`: share of probes answered per 1 s bin, workloads and overlays reporting
@@ -45,7 +47,7 @@ def make_all(run: Any, folder: Path) -> List[Path]:
     workloads = [w["name"] for w in cfg.get("workloads", [])]
     duration = float(cfg.get("duration", 0))
     markers = _markers(run)
-    made: List[Path] = []
+    made: List[Path] = _topology(run, folder)
 
     if workloads:
         fig, axes = plt.subplots(len(workloads), 1, figsize=(9, 2.6 * len(workloads)),
@@ -155,6 +157,24 @@ def _pairs_cdf(run: Any, name: str, records: List[Dict[str, Any]], folder: Path)
     fig.suptitle(f"{name}: {len(values)} member pairs", fontsize=10)
     fig.tight_layout()
     return [_save(fig, folder / f"{name}_pairs_cdf.png")]
+
+
+def _topology(run: Any, folder: Path) -> List[Path]:
+    """The network as run (overrides applied), what failed in trial 1's timeline in red;
+    routers and hosts drawn up to 60 ASes, one box per AS above. None for a run directory
+    without its topology (made by hand, or by an older version)."""
+    from ..model import load_topology
+    from ..model.drawing import draw
+    source = run.path / "inputs" / "topology.run.yaml"
+    if not source.is_file():
+        return []
+    net = load_topology(source)
+    first = run.trials[0] if run.trials else 1
+    actions = [e for e in run.events if e.get("type") == "action" and e.get("trial") == first]
+    down = [tuple(e["link"]) for e in actions if e["action"] == "link_down" and "link" in e]
+    dead = [e["target"] for e in actions if e["action"] == "node_fail"]
+    return [draw(net, folder / "topology.png",
+                 level="router" if len(net.ases) <= 60 else "as", down=down, dead=dead)]
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -1,11 +1,14 @@
 """A run directory read back into metrics, plots and reports (no network needed)."""
 import json
+from pathlib import Path
 
 import pytest
 
 from testbed.cli import main
 from testbed.experiment.results import finish_run, load_run
 from testbed.experiment.rundir import RunDir, read_jsonl
+
+TOPOLOGY = Path(__file__).resolve().parents[2] / "topologies" / "tiered-8as.yaml"
 
 CONFIG = {"name": "demo", "duration": 10, "metrics": ["rtt", "loss", "outage", "delivery",
                                                       "overlay"],
@@ -17,11 +20,13 @@ CONFIG = {"name": "demo", "duration": 10, "metrics": ["rtt", "loss", "outage", "
 def make_run(tmp_path, trials=2):
     run = RunDir(tmp_path, "demo")
     run.add_input("experiment", "demo.yaml", b"name: demo\n", "experiments/demo.yaml")
+    run.add_input("topology_as_run", "topology.run.yaml", TOPOLOGY.read_bytes())
     run.write_manifest(seed=3, trials=trials, configuration=CONFIG, versions={})
     for k in range(1, trials + 1):
         run.event(type="trial_started", trial=k, t0_wall=1000.0)
-        run.event(type="action", trial=k, action="link_down", target="x-y", planned=3.0,
-                  actual=3.004, late_ms=4.0, took_ms=2.0)
+        run.event(type="action", trial=k, action="link_down", target="as1.r1-as2.r1",
+                  link=["as1.r1", "as2.r1"], planned=3.0, actual=3.004, late_ms=4.0,
+                  took_ms=2.0)
         for i in range(10):
             lost = 3 <= i < 5 + k - 1  # trial 1: 2 s outage, trial 2: 3 s
             run.append(f"measurements/trial-{k}/w.jsonl",
@@ -53,9 +58,9 @@ def test_metrics_across_trials_expectations_and_reports(tmp_path):
     assert "| w.outage_s | 2.5 | ± 6.353 | 2.5 |" in md and "FAIL" in md and "INCOMPLETE" not in md
     assert "testbed run experiments/demo.yaml --seed 3 --trials 2" in md
     page = (run.path / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3  # rtt, rtt_cdf, delivery: self-contained
+    assert page.count("data:image/png;base64,") == 4  # and the topology: self-contained
     assert sorted(p.name for p in (run.path / "plots").iterdir()) == \
-        ["delivery.png", "rtt.png", "rtt_cdf.png"]
+        ["delivery.png", "rtt.png", "rtt_cdf.png", "topology.png"]
 
 
 def test_a_partial_run_is_reported_as_incomplete(tmp_path, capsys):
