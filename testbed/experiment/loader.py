@@ -186,6 +186,10 @@ def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Itera
         for key, message, hint in REGISTRY[ev.action].check(ev, ctx):
             yield Problem(("timeline", i, key), message, hint)
     yield from check_overlays(exp, net)
+    if exp.capture is not None and exp.capture.at != "all":
+        from ..underlay.capture import problems
+        for j, message, hint in problems(net, exp.capture.at):
+            yield Problem(("capture", "at", j), message, hint)
     for i, e in enumerate(exp.expect):
         for key in ("metric", "value"):
             name = getattr(e, key)

@@ -68,6 +68,7 @@ class Trial:
         self.deployments: Dict[str, Deployment] = {}
         self.t0 = 0.0
         self.t0_ns = 0
+        self.capture: Optional[Any] = None  # underlay.capture.Capture while one runs
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -123,6 +124,19 @@ class Trial:
     def _reaped(self, name: str, dep: Deployment) -> None:
         """Wait for a stopped overlay's agents; log how long they took (the contract)."""
         self.run.event(type="overlay_stopped", trial=self.index, overlay=name, **dep.reap())
+
+    def start_capture(self, folder: Path) -> None:
+        from ..underlay.capture import Capture, points
+        spec = self.plan.experiment.capture
+        at = ["all"] if spec.at == "all" else spec.at
+        self.capture = Capture(self.underlay, folder, points(self.net, at), spec.max_mb,
+                               spec.files, spec.snaplen)
+        self.capture.start()
+
+    def stop_capture(self) -> None:
+        if self.capture is not None:
+            self.capture.stop()
+            self.capture = None
 
     def stop_all(self) -> None:
         loads = list(self.workloads.values()) + self.stopped_loads
@@ -231,6 +245,9 @@ class Runner:
             self.progress.phase(k, trials, "checking fidelity")
             verdict = fidelity.check(u, throughput=False)
             run.write_manifest(fidelity_check=verdict.as_dict())
+        if self.exp.capture is not None:
+            self.progress.phase(k, trials, "starting captures")
+            trial.start_capture(run.path / "captures" / f"trial-{k}")
         sources = sorted({a for pairs in sched.pairs.values() for a, _ in pairs})
         for src in sources:
             u.prober(src)  # forked before T=0, so a workload starts in microseconds
@@ -277,6 +294,7 @@ class Runner:
         try:
             trial.stop_all()
         finally:
+            trial.stop_capture()
             if trial.t0_ns:
                 t0 = trial.t0_ns / 1e9
                 for event in trial.underlay.controller_events():

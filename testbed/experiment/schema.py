@@ -93,6 +93,18 @@ class Expectation(Strict):
     tolerance: Float = Field(0.0, ge=0)
 
 
+class Capture(Strict):
+    """Packet capture of each trial into `captures/trial-<k>/` (testbed/underlay/capture.py)."""
+    at: Union[Literal["all"], List[Union[NodeName, List[NodeName]]]] = Field(
+        description="all links, or hosts (their access link), routers (all their links) "
+                    "and links [a, b]")
+    max_mb: Int = Field(20, ge=1, le=2000, description="size of one pcap file, MB")
+    files: Int = Field(2, ge=1, le=100, description="a ring of this many files per link "
+                                                    "(the oldest overwritten); 1: one file, "
+                                                    "unbounded")
+    snaplen: Int = Field(0, ge=0, le=262144, description="bytes kept of each packet; 0: all")
+
+
 class Experiment(Strict):
     name: Ident
     description: str = ""
@@ -108,6 +120,7 @@ class Experiment(Strict):
     metrics: List[Literal["rtt", "loss", "outage", "delivery", "overlay"]] = Field(
         default_factory=lambda: list(METRICS), description="which to derive (default all)")
     expect: List[Expectation] = Field(default_factory=list)
+    capture: Optional[Capture] = Field(None, description="pcap files of chosen links")
     fidelity: Literal["light", "full"] = Field(
         "light", description="light: CPU headroom and emulator load during each trial; full: "
                              "also `doctor --fidelity`'s measurements before trial 1")

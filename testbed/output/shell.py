@@ -74,6 +74,18 @@ class TestbedCLI(CLI):
         tables.print_path(self.ui.out, compare(self.net, self.underlay.routing_state().tables(), src, dst,
                                   trace.hops, trace.reached))
 
+    def do_top(self, line: str) -> None:
+        """top [SECONDS]: live per-link throughput and drops (busiest first), links down,
+        AS pairs without a route, and the CPU of the link emulator and Open vSwitch,
+        refreshed every second for SECONDS (default 30; Ctrl-C ends it)."""
+        from .live import watch
+        try:
+            seconds = float(line.split()[0]) if line.split() else 30.0
+        except ValueError:
+            self.ui.err.print("usage: top [SECONDS]")
+            return
+        watch(self.ui.out, self.underlay, lambda node: self.mn[node].pid, seconds)
+
     def do_matrix(self, line: str) -> None:
         "matrix [FILE.csv]: all-pairs RTT and reachability; optionally written as CSV."
         try:

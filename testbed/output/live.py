@@ -1,0 +1,73 @@
+"""The live view of a running network (`top` in the testbed shell): what a user watches
+while a link fails and traffic shifts. Counters come from measure/counters.py; the
+control plane's view (links down, AS pairs without a route) from the controller's last
+events; CPU from /proc (the link emulator, ovs-vswitchd)."""
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from ..measure.counters import Count, LinkCounters, Rate, rates, totals
+from ..process import process_cpu_seconds
+
+ROWS = 15  # busiest links shown
+
+
+def _ovs_pid() -> Optional[int]:
+    out = subprocess.run(["pidof", "ovs-vswitchd"], capture_output=True, text=True).stdout
+    return int(out.split()[0]) if out.split() else None
+
+
+def view(rows: List[Rate], links: int, down: int, no_route: int, pairs: int,
+         cpu: Dict[str, Optional[float]], elapsed: float) -> Group:
+    mbit, drops = totals(rows)
+    table = Table(title=f"busiest links of {links} (a - b: a -> b and b -> a)",
+                  title_justify="left")
+    for col in ("link", "a->b Mbit/s", "b->a Mbit/s", "packets/s", "drops/s"):
+        table.add_column(col, justify="left" if col == "link" else "right")
+    for r in rows[:ROWS]:
+        table.add_row(r.link, f"{r.a_to_b_mbit:.3f}", f"{r.b_to_a_mbit:.3f}",
+                      f"{r.packets_s:.0f}", f"[red]{r.drops_s:.0f}[/]" if r.drops_s else "0")
+    load = ", ".join(f"{name} {v * 100:.0f}% of a core" for name, v in cpu.items()
+                     if v is not None) or "n/a"
+    status = (f"t={elapsed:.0f} s  all links {mbit:.3f} Mbit/s, {drops:.0f} drops/s  |  "
+              f"links down {down}  |  AS pairs without a route {no_route} of {pairs}  |  "
+              f"CPU: {load}")
+    return Group(status, table)
+
+
+def watch(console: Console, underlay: Any, pid_of: Callable[[str], int], seconds: float,
+          every: float = 1.0) -> None:
+    counters = LinkCounters(underlay.net, pid_of)
+    procs = {"link emulator": underlay.emulator.pid if getattr(underlay, "emulator", None)
+             else None, "ovs-vswitchd": _ovs_pid()}
+    started = time.monotonic()
+    before: Dict[int, Count] = counters.sample()
+    cpu_before = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}
+    t_before = started
+    try:
+        with Live(console=console, refresh_per_second=4, transient=False) as live:
+            while time.monotonic() - started < seconds:
+                time.sleep(every)
+                now = time.monotonic()
+                after = counters.sample()
+                rows = rates(before, after, now - t_before, counters.names)
+                cpu_after = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}
+                cpu = {k: (cpu_after[k] - cpu_before[k]) / (now - t_before)
+                       if cpu_after[k] is not None and cpu_before[k] is not None else None
+                       for k in procs}
+                state = underlay.routing_state()
+                routes = state.as_routes()
+                n = len(routes.graph.asns)
+                no_route = int((routes.nh < 0).sum())
+                live.update(view(rows, len(counters.points), len(state.down), no_route,
+                                 n * (n - 1), cpu, now - started))
+                before, cpu_before, t_before = after, cpu_after, now
+    except KeyboardInterrupt:
+        pass
+
