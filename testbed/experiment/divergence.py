@@ -33,6 +33,35 @@ def last_choices(records: List[Dict[str, Any]]) -> Dict[Tuple[str, str], Dict[st
     return last
 
 
+def _routers(net: Any, tables: Any, src: str, r: Dict[str, Any]) -> Tuple[List[str], List[str]]:
+    """The routers of the underlay's path and of the overlay's, for one path report."""
+    under, _ = forward_path(net, tables, src, r["dst_ip"])
+    vias = [ip for ip in r["via_ips"] if net.owner_of(ip) in net.hosts]
+    over: List[str] = []
+    for a, b in zip([src] + [net.owner_of(ip) for ip in vias], vias + [r["dst_ip"]]):
+        over += forward_path(net, tables, a, b)[0]
+    return under, over
+
+
+def most_divergent(run: Any, records: List[Dict[str, Any]]
+                   ) -> Optional[Tuple[str, str, List[str], List[str]]]:
+    """(src host, dst host, underlay routers, overlay routers) of the pair whose overlay
+    path differs most from the underlay's (the report's drawing shows it), or None when
+    every pair goes the underlay's way."""
+    choices = last_choices(records)
+    if not choices:
+        return None
+    net = load_topology(run.path / "inputs" / "topology.run.yaml")
+    tables = forwarding_tables(net)
+    best, score = None, 0.0
+    for (src, dst_ip), r in sorted(choices.items()):
+        under, over = _routers(net, tables, src, r)
+        d = metrics.normalised_edit_distance(under, over)
+        if d > score and net.owner_of(dst_ip) in net.hosts:
+            best, score = (src, str(net.owner_of(dst_ip)), under, over), d
+    return best
+
+
 def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, Optional[float]]]:
     """Per pair: stretch and the two divergences."""
     choices = last_choices(records)
@@ -42,11 +71,7 @@ def pair_values(run: Any, records: List[Dict[str, Any]]) -> List[Dict[str, Optio
     tables = forwarding_tables(net)
     out = []
     for (src, dst_ip), r in sorted(choices.items()):
-        under, _ = forward_path(net, tables, src, dst_ip)
-        vias = [ip for ip in r["via_ips"] if net.owner_of(ip) in net.hosts]
-        over: List[str] = []
-        for a, b in zip([src] + [net.owner_of(ip) for ip in vias], vias + [dst_ip]):
-            over += forward_path(net, tables, a, b)[0]
+        under, over = _routers(net, tables, src, r)
         stretch = float(r["value"]) if r.get("metric") == "stretch" and \
             isinstance(r.get("value"), (int, float)) else None
         out.append({"stretch": stretch,

@@ -160,11 +160,14 @@ def _pairs_cdf(run: Any, name: str, records: List[Dict[str, Any]], folder: Path)
 
 
 def _topology(run: Any, folder: Path) -> List[Path]:
-    """The network as run (overrides applied), what failed in trial 1's timeline in red;
-    routers and hosts drawn up to 60 ASes, one box per AS above. None for a run directory
+    """The network as run (overrides applied), what failed in trial 1's timeline in red,
+    and, for the first overlay that reports its paths, the pair whose overlay path
+    differs most from the underlay's, both drawn; routers and hosts drawn up to 60 ASes,
+    one box per AS above. None for a run directory
     without its topology (made by hand, or by an older version)."""
     from ..model import load_topology
     from ..model.drawing import draw
+    from .divergence import most_divergent
     source = run.path / "inputs" / "topology.run.yaml"
     if not source.is_file():
         return []
@@ -173,8 +176,16 @@ def _topology(run: Any, folder: Path) -> List[Path]:
     actions = [e for e in run.events if e.get("type") == "action" and e.get("trial") == first]
     down = [tuple(e["link"]) for e in actions if e["action"] == "link_down" and "link" in e]
     dead = [e["target"] for e in actions if e["action"] == "node_fail"]
-    return [draw(net, folder / "topology.png",
-                 level="router" if len(net.ases) <= 60 else "as", down=down, dead=dead)]
+    paths = {}
+    for _, dep in run.deployments():
+        chosen = most_divergent(run, [r for rs in dep.records.values() for r in rs])
+        if chosen:
+            src, dst, under, over = chosen
+            paths = {f"underlay {src} -> {dst}": [src, *under, dst],
+                     f"{dep.name} overlay {src} -> {dst}": [src, *over, dst]}
+            break
+    return [draw(net, folder / "topology.png", level="router" if len(net.ases) <= 60 else "as",
+                 down=down, dead=dead, paths=paths)]
 
 
 def _save(fig: Any, path: Path) -> Path:

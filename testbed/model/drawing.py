@@ -18,6 +18,7 @@ cluster per AS, a rank per tier) for those who lay out with Graphviz.
 from __future__ import annotations
 
 import math
+from itertools import groupby
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
@@ -156,10 +157,12 @@ def _failed(link: Link, down: FrozenSet[FrozenSet[str]], dead: FrozenSet[str]) -
 
 
 def draw(net: Network, path: Path, level: str = "router", asn: Optional[int] = None,
-         down: Iterable[Tuple[str, str]] = (), dead: Iterable[str] = ()) -> Path:
+         down: Iterable[Tuple[str, str]] = (), dead: Iterable[str] = (),
+         paths: Optional[Dict[str, List[str]]] = None) -> Path:
     """Write the drawing to `path` (.svg, .png, .pdf or .dot). `asn`: that AS alone, its
     routers, hosts and internal links, and its neighbours' border routers. `down`/`dead`:
-    failed links (node pairs) and routers, drawn red."""
+    failed links (node pairs) and routers, drawn red. `paths`: label -> node sequence,
+    drawn over the network (router level), e.g. an overlay's path and the underlay's."""
     down_set = frozenset(frozenset(p) for p in down)
     dead_set = frozenset(dead)
     if path.suffix == ".dot":
@@ -211,6 +214,14 @@ def draw(net: Network, path: Path, level: str = "router", asn: Optional[int] = N
                     zorder=3)
             ax.text(x, y + (0.05 if router else -0.06), name.split(".", 1)[1],
                     ha="center", va="bottom" if router else "top", fontsize=5.5, zorder=4)
+    for i, (label, nodes) in enumerate((paths or {}).items()):
+        where = [lay.nodes[n] for n in nodes if n in lay.nodes] if level == "router" else \
+            [lay.centre[a] for a, _ in groupby(net.asn_of(n) for n in nodes)]
+        offset = 0.025 * (i - 0.5)  # two paths over the same links stay apart
+        ax.plot([x + offset for x, _ in where], [y + offset for _, y in where],
+                color=f"C{i + 1}", linewidth=3, alpha=0.7, zorder=6, label=label)
+    if paths:
+        ax.legend(loc="lower left", fontsize=7)
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     ax.set_aspect("equal")
