@@ -13,8 +13,10 @@ emulator that end is outside the emulated delay, so timestamps are the node's. F
 `<capture dir>/<a node>_<b node>.pcap`; with `files` > 1 tcpdump keeps a ring of that many
 files of `max_mb` each (`-C`/`-W`), the oldest overwritten, named `..._<k>.pcap` once there
 is more than one (k: tcpdump's file number, not their age).
-tcpdump runs as root (`-Z root`: the run directory is root's) with packet buffering off
-(`-U`), so a pcap is readable while the network is up.
+tcpdump runs as root (`-Z root`: the run directory is root's) in immediate mode, writing
+each packet as it comes (`--immediate-mode -U`): a pcap is readable while the network is
+up, and packets of the last second are not lost at the end (by default the kernel hands
+packets over in blocks, up to a second late, and a block still open at SIGTERM is lost).
 """
 from __future__ import annotations
 
@@ -113,8 +115,8 @@ class Capture:
         self.folder.mkdir(parents=True, exist_ok=True)
         logs = []
         for p in self.points:
-            argv = ["tcpdump", "-i", p.interface, "-n", "-U", "-Z", "root", "-s",
-                    str(self.snaplen), "-w", str(self.folder / f"{p.label}.pcap")]
+            argv = ["tcpdump", "-i", p.interface, "-n", "-U", "--immediate-mode", "-Z", "root",
+                    "-s", str(self.snaplen), "-w", str(self.folder / f"{p.label}.pcap")]
             if self.files > 1:
                 argv += ["-C", str(self.max_mb), "-W", str(self.files)]
             log_path = self.folder / f".{p.label}.log"
