@@ -201,6 +201,8 @@ def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Itera
                     yield Problem(("expect", i, key), f"a workload has no metric '{metric}'",
                                   did_you_mean(metric, PING_METRICS) or
                                   f"one of {', '.join(PING_METRICS)}")
+            elif subject == "transit" and "transit" in exp.metrics:
+                continue  # per AS and AS pair: known only once the network is known
             elif subject not in overlays:
                 yield Problem(("expect", i, key), f"'{subject}' is no workload or overlay",
                               did_you_mean(subject, workloads | overlays))

@@ -3,6 +3,8 @@ actions marked, and how the measurements are distributed.
 
 - `topology.png`: the network as run (model/drawing.py), with the links and routers
   that trial 1's timeline failed in red;
+- `transit.png`: with the `transit` metrics, each AS's transit bill and revenue and the
+  megabytes between neighbour ASes (trial 1);
 - `rtt.png`: RTT of every probe over time, one panel per workload, all trials (lost probes
   as red marks at the bottom);
 - `delivery.png`: share of probes answered per 1 s bin, workloads and overlays reporting
@@ -84,6 +86,7 @@ def make_all(run: Any, folder: Path) -> List[Path]:
         fig.tight_layout()
         made.append(_save(fig, folder / "rtt_cdf.png"))
 
+    made += _transit(run, folder, plt)
     by_spec: Dict[int, Tuple[Any, List[Any]]] = {}
     for spec, dep in run.deployments():
         made += _pairs_cdf(run, dep.name, [r for rs in dep.records.values() for r in rs], folder)
@@ -186,6 +189,43 @@ def _topology(run: Any, folder: Path) -> List[Path]:
             break
     return [draw(net, folder / "topology.png", level="router" if len(net.ases) <= 60 else "as",
                  down=down, dead=dead, paths=paths)]
+
+
+def _transit(run: Any, folder: Path, plt: Any) -> List[Path]:
+    """Trial 1's transit bill and revenue per AS, and the megabytes each AS sent each
+    neighbour AS (a heat map: row sends to column)."""
+    samples = run.link_samples(run.trials[0]) if run.trials else {}
+    if not samples:
+        return []
+    import numpy as np
+
+    from ..measure.billing import bills
+    from ..model import load_topology
+    net = load_topology(run.path / "inputs" / "topology.run.yaml")
+    got = bills(net, samples, float(run.config.get("billing_bin", 1.0)))
+    asns = sorted(net.ases)
+    sent = np.zeros((len(asns), len(asns)))
+    for link in net.links:
+        rows = sorted(samples.get(link.index, []))
+        if len(rows) >= 2:
+            a, b = asns.index(net.asn_of(link.a)), asns.index(net.asn_of(link.b))
+            sent[a, b] += (rows[-1][1] - rows[0][1]) / 1e6
+            sent[b, a] += (rows[-1][2] - rows[0][2]) / 1e6
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    x = np.arange(len(asns))
+    left.bar(x - 0.2, [got[a].pays for a in asns], 0.4, label="pays (transit, peerings)")
+    left.bar(x + 0.2, [got[a].paid for a in asns], 0.4, label="is paid (by customers)")
+    left.set_xticks(x, [f"AS{a}" for a in asns], rotation=60, fontsize=7)
+    left.set_ylabel("USD per month (95th percentile)")
+    left.legend(fontsize=8)
+    left.set_title("transit bills, trial 1", fontsize=9, loc="left")
+    image = right.imshow(sent, cmap="Blues")
+    right.set_xticks(x, [f"AS{a}" for a in asns], rotation=60, fontsize=7)
+    right.set_yticks(x, [f"AS{a}" for a in asns], fontsize=7)
+    right.set_title("MB sent, row AS to column AS", fontsize=9, loc="left")
+    fig.colorbar(image, ax=right, shrink=0.8)
+    fig.tight_layout()
+    return [_save(fig, folder / "transit.png")]
 
 
 def _save(fig: Any, path: Path) -> Path:

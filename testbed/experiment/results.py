@@ -48,6 +48,14 @@ class Run:
         return [{**r, "host": f.stem} for f in sorted(folder.glob("*.jsonl"))
                 for r in read_jsonl(f)]
 
+    def link_samples(self, trial: int) -> Dict[int, List[Tuple[float, int, int]]]:
+        """Inter-AS link index -> (t, bytes a->b, bytes b->a) counter samples (accounting)."""
+        out: Dict[int, List[Tuple[float, int, int]]] = {}
+        for r in read_jsonl(self.path / "measurements" / f"trial-{trial}" / "_links.jsonl"):
+            out.setdefault(int(r["link"]), []).append((float(r["t"]), int(r["ab"]),
+                                                       int(r["ba"])))
+        return out
+
     def t0(self, trial: int) -> float:
         return next((e["t0_wall"] for e in self.events
                      if e.get("type") == "trial_started" and e.get("trial") == trial), 0.0)
@@ -83,6 +91,32 @@ def load_run(path: Path) -> Run:
     return Run(path, manifest, read_jsonl(path / "events.jsonl"))
 
 
+def transit_metrics(run: Run, trial: int) -> Dict[str, Optional[float]]:
+    """Per AS: its month's transit bill (`bill_usd`: what it pays providers and for
+    peerings) and revenue (`revenue_usd`: what its customers pay it), 95th percentile
+    over `billing_bin` bins; per AS pair with a link: the megabytes sent each way."""
+    samples = run.link_samples(trial)
+    if not samples:
+        return {}
+    from ..measure.billing import bills
+    from ..model import load_topology
+    net = load_topology(run.path / "inputs" / "topology.run.yaml")
+    out: Dict[str, Optional[float]] = {}
+    for asn, bill in bills(net, samples, float(run.config.get("billing_bin", 1.0))).items():
+        out[f"transit.bill_usd.as{asn}"] = bill.pays
+        out[f"transit.revenue_usd.as{asn}"] = bill.paid
+    sent: Dict[Tuple[int, int], float] = {}
+    for link in net.links:
+        rows = sorted(samples.get(link.index, []))
+        if len(rows) < 2:
+            continue
+        a, b = net.asn_of(link.a), net.asn_of(link.b)
+        sent[(a, b)] = sent.get((a, b), 0.0) + (rows[-1][1] - rows[0][1]) / 1e6
+        sent[(b, a)] = sent.get((b, a), 0.0) + (rows[-1][2] - rows[0][2]) / 1e6
+    out.update({f"transit.mbytes.as{a}>as{b}": v for (a, b), v in sorted(sent.items())})
+    return out
+
+
 def compute_metrics(run: Run) -> Dict[str, Any]:
     cfg = run.config
     wanted = set(cfg.get("metrics", list(SELECT) + ["overlay"]))
@@ -109,6 +143,8 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
                 if spec is not None and spec.metrics is not None:
                     for name, value in spec.metrics(records, dep.params).items():
                         flat[f"{o['name']}.{name}"] = value
+        if "transit" in wanted:
+            flat.update(transit_metrics(run, trial))
         per_trial[str(trial)] = flat
     across = derive.across_trials(list(per_trial.values()))
     expectations = []

@@ -16,10 +16,11 @@ completion before the next starts, so a slow action delays those behind it (visi
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..measure import fidelity
 from ..model import parse_topology
@@ -69,6 +70,7 @@ class Trial:
         self.t0 = 0.0
         self.t0_ns = 0
         self.capture: Optional[Any] = None  # underlay.capture.Capture while one runs
+        self.accounting: Optional[Tuple[threading.Thread, threading.Event]] = None
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -124,6 +126,36 @@ class Trial:
     def _reaped(self, name: str, dep: Deployment) -> None:
         """Wait for a stopped overlay's agents; log how long they took (the contract)."""
         self.run.event(type="overlay_stopped", trial=self.index, overlay=name, **dep.reap())
+
+    def start_accounting(self, every: float = 1.0) -> None:
+        """Every `every` seconds from T=0, each inter-AS link's byte counters (a -> b and
+        b -> a) into measurements/trial-<k>/_links.jsonl (no workload name starts with "_"):
+        what billing.py bills."""
+        inter = {link.index for link in self.net.links if link.kind == "inter"}
+        stop = threading.Event()
+
+        def sample() -> None:
+            while True:  # a last sample when stopped: the trial's last second counts
+                done = stop.is_set()
+                t = round(self.now(), 3)
+                for index, c in self.underlay.link_counters().items():
+                    if index in inter:
+                        self.run.append(f"measurements/trial-{self.index}/_links.jsonl",
+                                        {"t": t, "link": index, "ab": c.tx_bytes,
+                                         "ba": c.rx_bytes})
+                if done:
+                    return
+                stop.wait(every)
+        thread = threading.Thread(target=sample, name="accounting", daemon=True)
+        thread.start()
+        self.accounting = (thread, stop)
+
+    def stop_accounting(self) -> None:
+        if self.accounting is not None:
+            thread, stop = self.accounting
+            stop.set()
+            thread.join(5)
+            self.accounting = None
 
     def start_capture(self, folder: Path) -> None:
         from ..underlay.capture import Capture, points
@@ -254,6 +286,8 @@ class Runner:
         idle0, total0 = fidelity.cpu_times()
         emu0 = u.emulator_cpu_seconds()
         trial.t0, trial.t0_ns = time.monotonic(), time.time_ns()
+        if "transit" in self.exp.metrics:
+            trial.start_accounting()
         run.event(type="trial_started", trial=k, t0_wall=trial.t0_ns / 1e9)
         self.progress.phase(k, trials, "running")
         for action in sched.actions:
@@ -291,6 +325,7 @@ class Runner:
         """Stop workloads and agents, keep the controller's events, tear down."""
         self.progress.phase(trial.index, self.trials, "tearing down")
         assert self.run is not None
+        trial.stop_accounting()
         try:
             trial.stop_all()
         finally:

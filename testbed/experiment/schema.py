@@ -24,7 +24,7 @@ Module = Annotated[str, matching(MODULE_RE, "an overlay module like overlays.ech
                          description="the overlay's package, run as `python -m MODULE`, "
                                      "e.g. overlays.echo")]
 
-METRICS = ("rtt", "loss", "outage", "delivery", "overlay")
+METRICS = ("rtt", "loss", "outage", "delivery", "overlay", "transit")
 class TopologyRef(Strict):
     file: str = Field(max_length=4096, description="topology YAML, relative to this file")
     overrides: Dict[str, Any] = Field(
@@ -117,10 +117,13 @@ class Experiment(Strict):
     overlays: List[Overlay] = Field(default_factory=list)
     workloads: List[Workload] = Field(default_factory=list)
     timeline: List[Event] = Field(default_factory=list)
-    metrics: List[Literal["rtt", "loss", "outage", "delivery", "overlay"]] = Field(
+    metrics: List[Literal["rtt", "loss", "outage", "delivery", "overlay", "transit"]] = Field(
         default_factory=lambda: list(METRICS), description="which to derive (default all)")
     expect: List[Expectation] = Field(default_factory=list)
     capture: Optional[Capture] = Field(None, description="pcap files of chosen links")
+    billing_bin: Seconds = Field(1.0, ge=1, le=3600,
+                                 description="transit: the 95th-percentile bin (ISPs: 5 "
+                                             "minutes of a month; here seconds of a run)")
     fidelity: Literal["light", "full"] = Field(
         "light", description="light: CPU headroom and emulator load during each trial; full: "
                              "also `doctor --fidelity`'s measurements before trial 1")

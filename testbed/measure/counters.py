@@ -1,5 +1,5 @@
-"""Per-link traffic from the kernel's interface counters, for the live view (`top` in the
-testbed shell).
+"""Per-link traffic from the kernel's interface counters: the live view (`top` in the
+testbed shell) and the transit accounting of experiments (Underlay.link_counters).
 
 Each link is counted at its `a` end's interface (the same end packet capture uses), as
 that node's network namespace counts it: `/proc/<pid>/net/dev` of a process in the

@@ -128,7 +128,8 @@ def resolve(topo: Topology, source: str) -> nw.Network:
 
     def add_router_link(kind: str, a: str, b: str, subnet: Optional[Net], path: Tuple,
                         props: nw.LinkProps, cost: int, relationship: Optional[str],
-                        owner: int) -> None:
+                        owner: int, money: Tuple[Optional[float], Optional[float]] = (None, None)
+                        ) -> None:
         if subnet is None:
             subnet = blocks[owner].link()
         if subnet is None:
@@ -140,7 +141,7 @@ def resolve(topo: Topology, source: str) -> nw.Network:
         a_ip, b_ip = str(addresses[0]), str(addresses[1])
         a_port, b_port = take_port(a), take_port(b)
         link = nw.Link(len(links), kind, a, b, a_port, b_port, subnet, a_ip, b_ip, props,
-                       cost, relationship)
+                       cost, relationship, *money)
         links.append(link)
         interfaces[(a, a_port)] = nw.Interface(a, a_port, a_ip, subnet.prefixlen,
                                                nw.router_mac(routers[a].index, a_port), link.index)
@@ -164,7 +165,7 @@ def resolve(topo: Topology, source: str) -> nw.Network:
             owner = min(a_asn, b_asn)
         add_router_link("inter", spec.a, spec.b, Net(spec.subnet) if spec.subnet else None,
                         ("inter_as_links", j), _merge(topo.defaults.link, spec), spec.cost,
-                        spec.relationship, owner)
+                        spec.relationship, owner, (spec.price, spec.peering_cost))
 
     hosts: Dict[str, nw.Host] = {}
     taken: Dict[str, Set[str]] = {name: {routers[name].gateway} for name in routers}

@@ -97,6 +97,8 @@ class Link:
     props: LinkProps
     cost: int = 1
     relationship: Optional[str] = None
+    price: Optional[float] = None  # transit, USD per Mbit/s per month (95th percentile)
+    peering_cost: Optional[float] = None  # a peering's flat USD per month, each side
 
 
 @dataclass

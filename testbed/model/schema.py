@@ -13,7 +13,7 @@ import re
 from typing import Any, Dict, List, Literal, Optional
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema,
-                      field_validator)
+                      field_validator, model_validator)
 from typing_extensions import Annotated
 
 from . import units
@@ -169,6 +169,23 @@ class InterLink(LinkProps):
     subnet: Optional[Prefix] = Field(None, description="the link's /30 or /31 "
                                      "(default: from the provider's AS prefix, or the "
                                      "lower ASN's for peers)")
+    price: Optional[Float] = Field(None, ge=0, le=1e6,
+                                   description="transit price the customer pays, USD per "
+                                               "Mbit/s per month of its 95th-percentile rate "
+                                               "(provider-customer links)")
+    peering_cost: Optional[Float] = Field(None, ge=0, le=1e9,
+                                          description="flat cost of a peering, USD per month, "
+                                                      "each side (peer-peer links)")
+
+    @model_validator(mode="after")
+    def _money(self) -> "InterLink":
+        if self.price is not None and self.relationship == "peer-peer":
+            raise ValueError("a peering is settlement-free: it has no 'price' (give it "
+                             "'peering_cost' for a flat cost)")
+        if self.peering_cost is not None and self.relationship != "peer-peer":
+            raise ValueError("'peering_cost' is for peer-peer links; a transit link has a "
+                             "'price' per Mbit/s")
+        return self
 
     @field_validator("a", "b")
     @classmethod

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from ..measure.counters import Count, LinkCounters, Rate, rates, totals
+from ..measure.counters import Count, Rate, rates, totals
 from ..process import process_cpu_seconds
 
 ROWS = 15  # busiest links shown
@@ -41,13 +41,12 @@ def view(rows: List[Rate], links: int, down: int, no_route: int, pairs: int,
     return Group(status, table)
 
 
-def watch(console: Console, underlay: Any, pid_of: Callable[[str], int], seconds: float,
-          every: float = 1.0) -> None:
-    counters = LinkCounters(underlay.net, pid_of)
+def watch(console: Console, underlay: Any, seconds: float, every: float = 1.0) -> None:
+    names = {link.index: f"{link.a} - {link.b}" for link in underlay.net.links}
     procs = {"link emulator": underlay.emulator.pid if getattr(underlay, "emulator", None)
              else None, "ovs-vswitchd": _ovs_pid()}
     started = time.monotonic()
-    before: Dict[int, Count] = counters.sample()
+    before: Dict[int, Count] = underlay.link_counters()
     cpu_before = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}
     t_before = started
     try:
@@ -55,8 +54,8 @@ def watch(console: Console, underlay: Any, pid_of: Callable[[str], int], seconds
             while time.monotonic() - started < seconds:
                 time.sleep(every)
                 now = time.monotonic()
-                after = counters.sample()
-                rows = rates(before, after, now - t_before, counters.names)
+                after = underlay.link_counters()
+                rows = rates(before, after, now - t_before, names)
                 cpu_after = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}
                 cpu = {k: (cpu_after[k] - cpu_before[k]) / (now - t_before)
                        if cpu_after[k] is not None and cpu_before[k] is not None else None
@@ -65,7 +64,7 @@ def watch(console: Console, underlay: Any, pid_of: Callable[[str], int], seconds
                 routes = state.as_routes()
                 n = len(routes.graph.asns)
                 no_route = int((routes.nh < 0).sum())
-                live.update(view(rows, len(counters.points), len(state.down), no_route,
+                live.update(view(rows, len(names), len(state.down), no_route,
                                  n * (n - 1), cpu, now - started))
                 before, cpu_before, t_before = after, cpu_after, now
     except KeyboardInterrupt:

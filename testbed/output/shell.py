@@ -84,7 +84,7 @@ class TestbedCLI(CLI):
         except ValueError:
             self.ui.err.print("usage: top [SECONDS]")
             return
-        watch(self.ui.out, self.underlay, lambda node: self.mn[node].pid, seconds)
+        watch(self.ui.out, self.underlay, seconds)
 
     def do_matrix(self, line: str) -> None:
         "matrix [FILE.csv]: all-pairs RTT and reachability; optionally written as CSV."

@@ -68,3 +68,7 @@ class UnderlayAPI(Protocol):
 
     def emulator_cpu_seconds(self) -> Optional[float]:
         """CPU time the userspace link emulator used so far (None: no such process)."""
+
+    def link_counters(self) -> Dict[int, Any]:
+        """Link index -> the kernel's counters at the link's `a` end (measure.counters.Count:
+        tx is a -> b), for every link whose interface is up."""

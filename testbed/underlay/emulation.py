@@ -92,6 +92,7 @@ class Underlay:
         self.emulator: Optional[EmulatorProcess] = None
         self.fleet: Optional[ProbeFleet] = None  # started by the first prober()
         self._fleet_lock = threading.Lock()
+        self._counters: Optional[Any] = None  # measure.counters.LinkCounters, on first use
         self._policy_nets: List[Network] = []  # set_policy's networks, in order
 
     # --- life cycle ------------------------------------------------------------------
@@ -358,6 +359,12 @@ class Underlay:
 
     def controller_events(self) -> List[Dict[str, Any]]:
         return list(self.controller.events) if self.controller is not None else []
+
+    def link_counters(self) -> Dict[int, Any]:
+        from ..measure.counters import LinkCounters
+        if self._counters is None:
+            self._counters = LinkCounters(self.net, lambda node: self.mn[node].pid)
+        return self._counters.sample()
 
     def emulator_cpu_seconds(self) -> Optional[float]:
         if self.emulator is None:

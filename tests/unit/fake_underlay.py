@@ -13,6 +13,7 @@ from typing import IO, Any, Dict, List, Optional, Sequence
 
 from testbed.control.routes import forward_path
 from testbed.control.state import RoutingState
+from testbed.measure.counters import Count
 from testbed.model.network import LinkProps, Network
 
 
@@ -119,6 +120,13 @@ class FakeUnderlay:
 
     def controller_events(self) -> List[Dict[str, Any]]:
         return list(self.events)
+
+    def link_counters(self) -> Dict[int, Any]:
+        """Every inter-AS link carried 1 MB a -> b and 0.5 MB back per call so far."""
+        self.counter_calls = getattr(self, "counter_calls", 0) + 1
+        n = self.counter_calls
+        return {link.index: Count(500_000 * n, 500 * n, 1_000_000 * n, 1000 * n, 0)
+                for link in self.net.links if link.kind == "inter"}
 
     def emulator_cpu_seconds(self) -> Optional[float]:
         return None

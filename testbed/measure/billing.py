@@ -1,0 +1,93 @@
+"""Transit bills as ISPs compute them: 95th-percentile billing on provider links, peers
+settlement-free (or a flat cost), from the bytes counted on every inter-AS link.
+
+The industry's rule: the provider samples the link's rate every 5 minutes over a month
+(about 8,640 samples), drops the top 5% (432 samples, 36 hours of bursts) and bills the
+highest sample left, at a price per Mbit/s per month; a link's rate is the larger of its
+two directions. An experiment lasts seconds, so its bins are seconds long (`bin`, default
+1 s): the bill is what a month shaped like the run would cost. Each AS pays for the
+provider links on which it is the customer, is paid for those on which it is the
+provider, and pays each peering's flat `peering_cost` (the topology's `price` and
+`peering_cost`). Pure: the counters come in as (time, bytes a->b, bytes b->a) samples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Sequence, Tuple
+
+from ..model.network import Link, Network
+
+Sample = Tuple[float, int, int]  # (seconds since T=0, bytes a->b so far, bytes b->a so far)
+
+
+def percentile95(rates: Sequence[float]) -> float:
+    """The billed rate: samples sorted, the top 5% (rounded down) dropped, the highest
+    left. 8,640 samples: the 433rd highest; 20 samples: the 2nd highest; under 20: the
+    highest."""
+    if not rates:
+        return 0.0
+    ordered = sorted(rates)
+    return ordered[len(ordered) - 1 - int(len(ordered) * 0.05)]
+
+
+def binned_mbit(samples: Sequence[Sample], bin_s: float) -> Tuple[List[float], List[float]]:
+    """Mbit/s per bin of `bin_s` seconds, each direction, from cumulative counter samples:
+    each bin ends at its last sample, and its rate is the bytes since the previous bin's
+    last sample over the time between the two (sampling jitter does not empty a bin)."""
+    last: Dict[int, Sample] = {}
+    ordered = sorted(samples)
+    for s in ordered:
+        last[int((s[0] - ordered[0][0]) // bin_s)] = s
+    ends = [last[k] for k in sorted(last)]
+    ab, ba = [], []
+    for (t0, a0, b0), (t1, a1, b1) in zip(ends, ends[1:]):
+        if t1 > t0:
+            ab.append((a1 - a0) * 8 / (t1 - t0) / 1e6)
+            ba.append((b1 - b0) * 8 / (t1 - t0) / 1e6)
+    return ab, ba
+
+
+@dataclass
+class Bill:
+    """One AS's month: what it pays its providers and for peerings, what its customers
+    pay it, per link."""
+    asn: int
+    pays: float = 0.0
+    paid: float = 0.0
+    lines: List[str] = field(default_factory=list)
+
+    @property
+    def net_cost(self) -> float:
+        return self.pays - self.paid
+
+
+def _customer_provider(net: Network, link: Link) -> Tuple[int, int]:
+    a, b = net.asn_of(link.a), net.asn_of(link.b)
+    return (b, a) if link.relationship == "provider-customer" else (a, b)
+
+
+def bills(net: Network, samples: Dict[int, Sequence[Sample]], bin_s: float) -> Dict[int, Bill]:
+    """Every AS's bill from the inter-AS links' samples (link index -> samples)."""
+    out = {asn: Bill(asn) for asn in net.ases}
+    for link in net.links:
+        if link.kind != "inter":
+            continue
+        if link.relationship == "peer-peer":
+            if link.peering_cost:
+                for asn in (net.asn_of(link.a), net.asn_of(link.b)):
+                    out[asn].pays += link.peering_cost
+                    out[asn].lines.append(f"peering {link.a}-{link.b}: "
+                                          f"{link.peering_cost:g} flat")
+            continue
+        if not link.price:
+            continue
+        ab, ba = binned_mbit(samples.get(link.index, []), bin_s)
+        rate = max(percentile95(ab), percentile95(ba))
+        amount = rate * link.price
+        customer, provider = _customer_provider(net, link)
+        out[customer].pays += amount
+        out[provider].paid += amount
+        line = f"{link.a}-{link.b}: {rate:.3f} Mbit/s x {link.price:g}"
+        out[customer].lines.append(line)
+        out[provider].lines.append(line)
+    return out
