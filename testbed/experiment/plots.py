@@ -199,18 +199,14 @@ def _transit(run: Any, folder: Path, plt: Any) -> List[Path]:
         return []
     import numpy as np
 
-    from ..measure.billing import bills
+    from ..measure.billing import bills, sent_mbytes
     from ..model import load_topology
     net = load_topology(run.path / "inputs" / "topology.run.yaml")
     got = bills(net, samples, float(run.config.get("billing_bin", 1.0)))
     asns = sorted(net.ases)
     sent = np.zeros((len(asns), len(asns)))
-    for link in net.links:
-        rows = sorted(samples.get(link.index, []))
-        if len(rows) >= 2:
-            a, b = asns.index(net.asn_of(link.a)), asns.index(net.asn_of(link.b))
-            sent[a, b] += (rows[-1][1] - rows[0][1]) / 1e6
-            sent[b, a] += (rows[-1][2] - rows[0][2]) / 1e6
+    for (a, b), mbytes in sent_mbytes(net, samples).items():
+        sent[asns.index(a), asns.index(b)] = mbytes
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     x = np.arange(len(asns))
     left.bar(x - 0.2, [got[a].pays for a in asns], 0.4, label="pays (transit, peerings)")

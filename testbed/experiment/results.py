@@ -15,6 +15,7 @@ from ..measure.metrics import percentile
 from . import derive, divergence
 from .overlays import NoSpec, spec_of
 from .rundir import read_jsonl
+from .schema import METRICS
 
 SELECT = {"rtt": ("rtt_min_ms", "rtt_median_ms", "rtt_mean_ms", "rtt_p95_ms", "rtt_max_ms"),
           "loss": ("sent", "received", "loss"), "outage": ("outage_s",),
@@ -98,28 +99,21 @@ def transit_metrics(run: Run, trial: int) -> Dict[str, Optional[float]]:
     samples = run.link_samples(trial)
     if not samples:
         return {}
-    from ..measure.billing import bills
+    from ..measure.billing import bills, sent_mbytes
     from ..model import load_topology
     net = load_topology(run.path / "inputs" / "topology.run.yaml")
     out: Dict[str, Optional[float]] = {}
     for asn, bill in bills(net, samples, float(run.config.get("billing_bin", 1.0))).items():
         out[f"transit.bill_usd.as{asn}"] = bill.pays
         out[f"transit.revenue_usd.as{asn}"] = bill.paid
-    sent: Dict[Tuple[int, int], float] = {}
-    for link in net.links:
-        rows = sorted(samples.get(link.index, []))
-        if len(rows) < 2:
-            continue
-        a, b = net.asn_of(link.a), net.asn_of(link.b)
-        sent[(a, b)] = sent.get((a, b), 0.0) + (rows[-1][1] - rows[0][1]) / 1e6
-        sent[(b, a)] = sent.get((b, a), 0.0) + (rows[-1][2] - rows[0][2]) / 1e6
+    sent = sent_mbytes(net, samples)
     out.update({f"transit.mbytes.as{a}>as{b}": v for (a, b), v in sorted(sent.items())})
     return out
 
 
 def compute_metrics(run: Run) -> Dict[str, Any]:
     cfg = run.config
-    wanted = set(cfg.get("metrics", list(SELECT) + ["overlay"]))
+    wanted = set(cfg.get("metrics", METRICS))
     keep = {m for group in wanted if group in SELECT for m in SELECT[group]}
     per_trial: Dict[str, Dict[str, Optional[float]]] = {}
     specs = {dep.name: (spec, dep) for spec, dep in run.deployments()}

@@ -91,3 +91,16 @@ def bills(net: Network, samples: Dict[int, Sequence[Sample]], bin_s: float) -> D
         out[customer].lines.append(line)
         out[provider].lines.append(line)
     return out
+
+
+def sent_mbytes(net: Network, samples: Dict[int, Sequence[Sample]]) -> Dict[Tuple[int, int], float]:
+    """(AS a, AS b) -> megabytes a sent b over the samples, summed over their links."""
+    sent: Dict[Tuple[int, int], float] = {}
+    for link in net.links:
+        rows = sorted(samples.get(link.index, []))
+        if len(rows) < 2:
+            continue
+        a, b = net.asn_of(link.a), net.asn_of(link.b)
+        sent[(a, b)] = sent.get((a, b), 0.0) + (rows[-1][1] - rows[0][1]) / 1e6
+        sent[(b, a)] = sent.get((b, a), 0.0) + (rows[-1][2] - rows[0][2]) / 1e6
+    return sent

@@ -308,12 +308,12 @@ def _draw_one_as(net: Network, asn: int, path: Path, down: FrozenSet[FrozenSet[s
 
 def dot(net: Network, level: str = "router") -> str:
     """Graphviz text: a cluster per AS (router level) or a node per AS, a rank per tier."""
-    tier = tiers(net)
     lines = [f'digraph "{net.name}" {{', "  rankdir=TB; compound=true;",
              '  node [fontname="Helvetica", fontsize=10];']
-    for t in sorted(set(tier.values())):
-        ases = [a for a in net.ases if tier[a] == t]
-        if level == "as":
+    if level == "as":
+        tier = tiers(net)
+        for t in sorted(set(tier.values())):
+            ases = [a for a in net.ases if tier[a] == t]
             lines.append("  { rank=same; " + " ".join(f'"AS{a}";' for a in ases) + " }")
     for a, system in net.ases.items():
         if level == "as":
