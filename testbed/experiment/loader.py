@@ -172,6 +172,11 @@ def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Itera
         elif w.pairs is not None and w.pairs.random > len(hosts) * (len(hosts) - 1):
             yield Problem(("workloads", i, "pairs", "random"),
                           f"{net.name} has only {len(hosts) * (len(hosts) - 1)} host pairs")
+    for name, (start, end) in exp.phases.items():
+        if not start < end <= exp.duration:
+            yield Problem(("phases", name), f"phase '{name}' must be [start, end] with start "
+                                            f"< end <= the duration ({exp.duration:g} s), not "
+                                            f"[{start:g}, {end:g}]")
     for i, o in enumerate(exp.overlays):
         if isinstance(o.hosts, list):
             for j, name in enumerate(o.hosts):
@@ -197,6 +202,9 @@ def check_experiment(exp: Experiment, net: Network, topology_text: str) -> Itera
                 continue
             subject, _, metric = name.partition(".")
             if subject in workloads:
+                phase, _, rest = metric.partition(".")
+                if rest and phase in exp.phases:
+                    metric = rest  # w.<phase>.<metric>: the metric over that phase
                 if metric not in PING_METRICS:
                     yield Problem(("expect", i, key), f"a workload has no metric '{metric}'",
                                   did_you_mean(metric, PING_METRICS) or

@@ -92,6 +92,18 @@ def check_overlays(exp: Experiment, net: Network) -> Iterator[Problem]:
                 bound.setdefault(key, []).append((i, start, end))
 
 
+def class_ports(exp: Experiment, net: Network) -> Dict[str, List[int]]:
+    """Traffic classes: each deployment's ports bound on its members' addresses (what
+    crosses links; loopback ports never do), for accounting and ISP throttles."""
+    out = {}
+    for o in exp.overlays:
+        spec = spec_of(o.module)
+        params = spec.params.model_validate(o.params)
+        out[o.name] = sorted({port.number for host in members(o, net)
+                              for port in spec.ports(params, host) if port.on == "host"})
+    return out
+
+
 def _window(exp: Experiment, overlay: Overlay) -> Tuple[float, float]:
     """When a deployment may run: its own start and stop, widened by timeline starts
     (a restart after its stop runs to the end)."""

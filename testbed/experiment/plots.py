@@ -192,9 +192,10 @@ def _topology(run: Any, folder: Path) -> List[Path]:
 
 
 def _transit(run: Any, folder: Path, plt: Any) -> List[Path]:
-    """Trial 1's transit bill and revenue per AS, and the megabytes each AS sent each
-    neighbour AS (a heat map: row sends to column)."""
-    samples = run.link_samples(run.trials[0]) if run.trials else {}
+    """Trial 1's transit bill per AS (and revenue; or with phases, the bill in each
+    phase: with and without an overlay, before and after an ISP reacts), and the
+    megabytes each AS sent each neighbour AS (a heat map: row sends to column)."""
+    samples, _ = run.link_samples(run.trials[0]) if run.trials else ({}, {})
     if not samples:
         return []
     import numpy as np
@@ -202,19 +203,31 @@ def _transit(run: Any, folder: Path, plt: Any) -> List[Path]:
     from ..measure.billing import bills, sent_mbytes
     from ..model import load_topology
     net = load_topology(run.path / "inputs" / "topology.run.yaml")
-    got = bills(net, samples, float(run.config.get("billing_bin", 1.0)))
+    bin_s = float(run.config.get("billing_bin", 1.0))
+    prices = run.price_changes(run.trials[0], net)
     asns = sorted(net.ases)
     sent = np.zeros((len(asns), len(asns)))
     for (a, b), mbytes in sent_mbytes(net, samples).items():
         sent[asns.index(a), asns.index(b)] = mbytes
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     x = np.arange(len(asns))
-    left.bar(x - 0.2, [got[a].pays for a in asns], 0.4, label="pays (transit, peerings)")
-    left.bar(x + 0.2, [got[a].paid for a in asns], 0.4, label="is paid (by customers)")
+    phases = run.config.get("phases", {})
+    if phases:
+        width = 0.8 / len(phases)
+        for k, (name, (lo, hi)) in enumerate(phases.items()):
+            got = bills(net, {i: [r for r in rows if lo <= r[0] <= hi]
+                              for i, rows in samples.items()}, bin_s, prices)
+            left.bar(x - 0.4 + width * (k + 0.5), [got[a].pays for a in asns], width,
+                     label=f"{name} ({lo:g}-{hi:g} s)")
+        left.set_title("transit bill per phase, trial 1", fontsize=9, loc="left")
+    else:
+        got = bills(net, samples, bin_s, prices)
+        left.bar(x - 0.2, [got[a].pays for a in asns], 0.4, label="pays (transit, peerings)")
+        left.bar(x + 0.2, [got[a].paid for a in asns], 0.4, label="is paid (by customers)")
+        left.set_title("transit bills, trial 1", fontsize=9, loc="left")
     left.set_xticks(x, [f"AS{a}" for a in asns], rotation=60, fontsize=7)
     left.set_ylabel("USD per month (95th percentile)")
     left.legend(fontsize=8)
-    left.set_title("transit bills, trial 1", fontsize=9, loc="left")
     image = right.imshow(sent, cmap="Blues")
     right.set_xticks(x, [f"AS{a}" for a in asns], rotation=60, fontsize=7)
     right.set_yticks(x, [f"AS{a}" for a in asns], fontsize=7)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from overlays.spec import Deployed
 
@@ -49,13 +49,25 @@ class Run:
         return [{**r, "host": f.stem} for f in sorted(folder.glob("*.jsonl"))
                 for r in read_jsonl(f)]
 
-    def link_samples(self, trial: int) -> Dict[int, List[Tuple[float, int, int]]]:
-        """Inter-AS link index -> (t, bytes a->b, bytes b->a) counter samples (accounting)."""
+    def link_samples(self, trial: int) -> Tuple[Dict[int, List[Tuple[float, int, int]]],
+                                                Dict[int, List[Tuple[float, Dict[str, Any]]]]]:
+        """Inter-AS link index -> (t, bytes a->b, bytes b->a) counter samples, and -> (t,
+        class -> [bytes a->b, bytes b->a]) where classes were counted (accounting)."""
         out: Dict[int, List[Tuple[float, int, int]]] = {}
+        classes: Dict[int, List[Tuple[float, Dict[str, Any]]]] = {}
         for r in read_jsonl(self.path / "measurements" / f"trial-{trial}" / "_links.jsonl"):
             out.setdefault(int(r["link"]), []).append((float(r["t"]), int(r["ab"]),
                                                        int(r["ba"])))
-        return out
+            if isinstance(r.get("classes"), dict):
+                classes.setdefault(int(r["link"]), []).append((float(r["t"]), r["classes"]))
+        return out, classes
+
+    def price_changes(self, trial: int, net: Any) -> List[Tuple[float, int, float]]:
+        """(seconds since T=0, link index, price) of the trial's `reprice` actions."""
+        index = {frozenset((l.a, l.b)): l.index for l in net.links}
+        return [(float(e["actual"]), index[frozenset(e["link"])], float(e["price"]))
+                for e in self.events if e.get("type") == "action" and e.get("trial") == trial
+                and e.get("action") == "reprice" and frozenset(e.get("link", ())) in index]
 
     def t0(self, trial: int) -> float:
         return next((e["t0_wall"] for e in self.events
@@ -93,21 +105,53 @@ def load_run(path: Path) -> Run:
 
 
 def transit_metrics(run: Run, trial: int) -> Dict[str, Optional[float]]:
-    """Per AS: its month's transit bill (`bill_usd`: what it pays providers and for
-    peerings) and revenue (`revenue_usd`: what its customers pay it), 95th percentile
-    over `billing_bin` bins; per AS pair with a link: the megabytes sent each way."""
-    samples = run.link_samples(trial)
+    """Per AS pair with a link: the megabytes sent each way (`transit.mbytes.asA>asB`);
+    and per AS over the whole trial (`transit.*`) and each of the experiment's phases
+    (`transit.<phase>.*`): `bill_usd.asN` (95th percentile over `billing_bin` bins, what
+    it pays providers and for peerings), `revenue_usd.asN` (what its customers pay it),
+    and where classes were counted, `share.<overlay>.asN` (the overlay's part of the
+    bytes on the AS's inter-AS links) and `unpaid_mbytes.asN` (billing.unpaid_mbytes)."""
+    samples, classes = run.link_samples(trial)
     if not samples:
         return {}
-    from ..measure.billing import bills, sent_mbytes
+    from ..measure.billing import sent_mbytes
     from ..model import load_topology
     net = load_topology(run.path / "inputs" / "topology.run.yaml")
+    prices = run.price_changes(trial, net)
+    out: Dict[str, Optional[float]] = {f"transit.mbytes.as{a}>as{b}": v
+                                       for (a, b), v in sorted(sent_mbytes(net, samples).items())}
+    windows = {"transit": (0.0, float("inf"))}
+    windows.update({f"transit.{name}": (lo, hi)
+                    for name, (lo, hi) in run.config.get("phases", {}).items()})
+    for prefix, (lo, hi) in windows.items():
+        def inside(rows: List[Any]) -> List[Any]:
+            return [r for r in rows if lo <= r[0] <= hi]
+        out.update(_transit_window(run, net, {k: inside(v) for k, v in samples.items()},
+                                   {k: inside(v) for k, v in classes.items()}, prices, prefix))
+    return out
+
+
+def _transit_window(run: Run, net: Any, samples: Dict[int, Any], classes: Dict[int, Any],
+                    prices: List[Tuple[float, int, float]], prefix: str
+                    ) -> Dict[str, Optional[float]]:
+    from ..measure.billing import bills, class_mbytes, sent_mbytes, unpaid_mbytes
     out: Dict[str, Optional[float]] = {}
-    for asn, bill in bills(net, samples, float(run.config.get("billing_bin", 1.0))).items():
-        out[f"transit.bill_usd.as{asn}"] = bill.pays
-        out[f"transit.revenue_usd.as{asn}"] = bill.paid
+    for asn, bill in bills(net, samples, float(run.config.get("billing_bin", 1.0)),
+                           prices).items():
+        out[f"{prefix}.bill_usd.as{asn}"] = bill.pays
+        out[f"{prefix}.revenue_usd.as{asn}"] = bill.paid
+    if not classes:
+        return out
+    by_class = class_mbytes(net, classes)
     sent = sent_mbytes(net, samples)
-    out.update({f"transit.mbytes.as{a}>as{b}": v for (a, b), v in sorted(sent.items())})
+    overlays = [o["name"] for o in run.config.get("overlays", [])]
+    for asn in sorted(net.ases):
+        total = sum(v for (a, b), v in sent.items() if asn in (a, b))
+        for name in overlays:
+            mine = sum(v for (a, b, c), v in by_class.items() if c == name and asn in (a, b))
+            out[f"{prefix}.share.{name}.as{asn}"] = mine / total if total > 0 else None
+    for asn, mbytes in unpaid_mbytes(net, by_class, overlays).items():
+        out[f"{prefix}.unpaid_mbytes.as{asn}"] = mbytes
     return out
 
 
@@ -117,20 +161,28 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
     keep = {m for group in wanted if group in SELECT for m in SELECT[group]}
     per_trial: Dict[str, Dict[str, Optional[float]]] = {}
     specs = {dep.name: (spec, dep) for spec, dep in run.deployments()}
+    phases = {"": (0.0, float("inf"))}  # the whole trial, and each phase: "<phase>."
+    phases.update({f"{name}.": (lo, hi) for name, (lo, hi) in cfg.get("phases", {}).items()})
+
+    def windowed(probes: List[Dict[str, Any]]) -> Iterator[Tuple[str, List[Dict[str, Any]]]]:
+        for prefix, (lo, hi) in phases.items():
+            yield prefix, [p for p in probes if lo <= p["t"] < hi] if prefix else probes
     for trial in run.trials:
         flat: Dict[str, Optional[float]] = {}
         for w in cfg.get("workloads", []):
-            for name, value in derive.ping_metrics(run.probes(trial, w["name"])).items():
-                if name in keep:
-                    flat[f"{w['name']}.{name}"] = value
+            for phase, probes in windowed(run.probes(trial, w["name"])):
+                for name, value in derive.ping_metrics(probes).items():
+                    if name in keep:
+                        flat[f"{w['name']}.{phase}{name}"] = value
         if "overlay" in wanted:
             for o in cfg.get("overlays", []):
                 records = run.overlay_records(trial, o["name"])
                 for name, value in derive.overlay_metrics(records).items():
                     flat[f"{o['name']}.{name}"] = value
-                for flow, probes in run.flows(trial, o["name"]).items():
-                    for name, value in derive.flow_metrics(probes).items():
-                        flat[f"{o['name']}.{flow}.{name}"] = value
+                for flow, all_probes in run.flows(trial, o["name"]).items():
+                    for phase, probes in windowed(all_probes):
+                        for name, value in derive.flow_metrics(probes).items():
+                            flat[f"{o['name']}.{flow}.{phase}{name}"] = value
                 for name, value in divergence.pair_metrics(run, records).items():
                     flat[f"{o['name']}.{name}"] = value
                 spec, dep = specs.get(o["name"], (None, None))

@@ -28,6 +28,7 @@ from ..model.network import Network
 from ..underlay.api import UnderlayAPI
 from .actions import REGISTRY, Action
 from .agents import AgentWrap, Deployment
+from .overlays import class_ports
 from .loader import Plan
 from .rundir import RunDir, versions
 from .timeline import Schedule, schedule
@@ -129,8 +130,9 @@ class Trial:
 
     def start_accounting(self, every: float = 1.0) -> None:
         """Every `every` seconds from T=0, each inter-AS link's byte counters (a -> b and
-        b -> a) into measurements/trial-<k>/_links.jsonl (no workload name starts with "_"):
-        what billing.py bills."""
+        b -> a, and per traffic class where the link back end counts them) into
+        measurements/trial-<k>/_links.jsonl (no workload name starts with "_"): what
+        billing.py bills."""
         inter = {link.index for link in self.net.links if link.kind == "inter"}
         stop = threading.Event()
 
@@ -138,11 +140,13 @@ class Trial:
             while True:  # a last sample when stopped: the trial's last second counts
                 done = stop.is_set()
                 t = round(self.now(), 3)
+                classes = self.underlay.class_counters()
                 for index, c in self.underlay.link_counters().items():
                     if index in inter:
-                        self.run.append(f"measurements/trial-{self.index}/_links.jsonl",
-                                        {"t": t, "link": index, "ab": c.tx_bytes,
-                                         "ba": c.rx_bytes})
+                        row = {"t": t, "link": index, "ab": c.tx_bytes, "ba": c.rx_bytes}
+                        if index in classes:
+                            row["classes"] = classes[index]
+                        self.run.append(f"measurements/trial-{self.index}/_links.jsonl", row)
                 if done:
                     return
                 stop.wait(every)
@@ -280,6 +284,7 @@ class Runner:
         if self.exp.capture is not None:
             self.progress.phase(k, trials, "starting captures")
             trial.start_capture(run.path / "captures" / f"trial-{k}")
+        u.set_classes(class_ports(self.exp, u.net))
         sources = sorted({a for pairs in sched.pairs.values() for a, _ in pairs})
         for src in sources:
             u.prober(src)  # forked before T=0, so a workload starts in microseconds

@@ -9,7 +9,7 @@ action's own keys and rules are in `actions`.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Tuple, Union
 
 from pydantic import Field, model_validator
 from typing_extensions import Annotated
@@ -124,6 +124,10 @@ class Experiment(Strict):
     billing_bin: Seconds = Field(1.0, ge=1, le=3600,
                                  description="transit: the 95th-percentile bin (ISPs: 5 "
                                              "minutes of a month; here seconds of a run)")
+    phases: Dict[Ident, Tuple[Seconds, Seconds]] = Field(
+        default_factory=dict, max_length=20,
+        description="named windows [start, end] of each trial, each billed on its own "
+                    "(transit.<phase>.* metrics), e.g. {before: [0, 10], with_ron: [10, 40]}")
     fidelity: Literal["light", "full"] = Field(
         "light", description="light: CPU headroom and emulator load during each trial; full: "
                              "also `doctor --fidelity`'s measurements before trial 1")

@@ -1,11 +1,13 @@
 """Per-link traffic from the kernel's interface counters: the live view (`top` in the
 testbed shell) and the transit accounting of experiments (Underlay.link_counters).
 
-Each link is counted at its `a` end's interface (the same end packet capture uses), as
-that node's network namespace counts it: `/proc/<pid>/net/dev` of a process in the
-namespace (a host's or Linux router's shell; an Open vSwitch bridge's shell lives in the
-root namespace, where its ports are). tx is a -> b, rx is b -> a. Drops are the
-interface's own (a full queue, no route), not the link emulator's loss.
+Each direction is counted where it arrives: a -> b at b's interface, b -> a at a's, as
+those nodes' network namespaces count them (`/proc/<pid>/net/dev` of a process in the
+namespace: a host's or Linux router's shell; an Open vSwitch bridge's shell lives in the
+root namespace, where its ports are). So a count is what crossed the link, on both link
+back ends: frames the link lost, or an ISP's throttle dropped (tc at the sender's egress,
+or the userspace emulator between the two ends), are not in it. Drops are the
+interfaces' own (a full queue, no route), not the link's loss.
 """
 from __future__ import annotations
 
@@ -65,25 +67,30 @@ class LinkCounters:
     """Samples every link's counters; `pid_of(node)` is a process in the node's namespace."""
 
     def __init__(self, net: Network, pid_of: Callable[[str], int]):
-        from ..underlay.capture import points
-        self.points = points(net, ["all"])
-        self.names = {p.link.index: f"{p.link.a} - {p.link.b}" for p in self.points}
+        from ..underlay.capture import ends
+        self.ends = {link.index: ends(net, link) for link in net.links}
+        self.names = {link.index: f"{link.a} - {link.b}" for link in net.links}
         self.pid_of = pid_of
 
     def sample(self) -> Dict[int, Count]:
+        """Link index -> Count (tx: a -> b, received at b; rx: b -> a, received at a)."""
         by_pid: Dict[int, Optional[Dict[str, Count]]] = {}
-        out = {}
-        for p in self.points:
-            pid = self.pid_of(p.node)
+
+        def read(node: str, interface: str) -> Optional[Count]:
+            pid = self.pid_of(node)
             if pid not in by_pid:
                 try:
                     with open(f"/proc/{pid}/net/dev") as f:
                         by_pid[pid] = parse_dev(f.read())
                 except OSError:
                     by_pid[pid] = None
-            counts = by_pid[pid]
-            if counts is not None and p.interface in counts:
-                out[p.link.index] = counts[p.interface]
+            return (by_pid[pid] or {}).get(interface)
+        out = {}
+        for index, (a, b) in self.ends.items():
+            at_a, at_b = read(*a), read(*b)
+            if at_a is not None and at_b is not None:
+                out[index] = Count(at_a.rx_bytes, at_a.rx_packets, at_b.rx_bytes,
+                                   at_b.rx_packets, at_a.drops + at_b.drops)
         return out
 
 

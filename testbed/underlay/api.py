@@ -59,6 +59,12 @@ class UnderlayAPI(Protocol):
 
     def set_policy(self, asn: int, policy: Dict[str, Any]) -> None: ...
 
+    def set_classes(self, classes: Dict[str, Sequence[int]]) -> None:
+        """Traffic classes: overlay deployment -> its ports (linkemu.classes)."""
+
+    def police(self, a: str, b: str, cls: str, rate_mbit: Optional[float]) -> None:
+        """Throttle class `cls` on the links between a and b (0: block; None: lift)."""
+
     # --- what it knows -------------------------------------------------------------------
     def routing_state(self) -> RoutingState:
         """The controller's current view: links down, BGP's converged choice, tables."""
@@ -70,5 +76,9 @@ class UnderlayAPI(Protocol):
         """CPU time the userspace link emulator used so far (None: no such process)."""
 
     def link_counters(self) -> Dict[int, Any]:
-        """Link index -> the kernel's counters at the link's `a` end (measure.counters.Count:
-        tx is a -> b), for every link whose interface is up."""
+        """Link index -> the kernel's counters of what crossed it (measure.counters.Count:
+        tx is a -> b, rx b -> a), for every link whose interfaces are up."""
+
+    def class_counters(self) -> Dict[int, Dict[str, Any]]:
+        """Inter-AS link index -> {class: [bytes a -> b, bytes b -> a]} (userspace
+        emulator only; empty where not measured)."""

@@ -48,10 +48,16 @@ class Point:
         return f"{self.link.a}_{self.link.b}"
 
 
+def ends(net: Network, link: Link) -> Tuple[Tuple[str, str], Tuple[str, str]]:
+    """(node, interface) at the link's a end and at its b end."""
+    a = host_intf(net, link.a) if link.kind == "access" else \
+        interface_name(net, link.a, link.a_port)
+    return (link.a, a), (link.b, interface_name(net, link.b, link.b_port))
+
+
 def _point(net: Network, link: Link) -> Point:
-    if link.kind == "access":
-        return Point(link, link.a, host_intf(net, link.a))
-    return Point(link, link.a, interface_name(net, link.a, link.a_port))
+    node, interface = ends(net, link)[0]
+    return Point(link, node, interface)
 
 
 def problems(net: Network, targets: Sequence[Target]) -> Iterator[Tuple[int, str, str]]:

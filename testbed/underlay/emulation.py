@@ -94,6 +94,7 @@ class Underlay:
         self._fleet_lock = threading.Lock()
         self._counters: Optional[Any] = None  # measure.counters.LinkCounters, on first use
         self._policy_nets: List[Network] = []  # set_policy's networks, in order
+        self.classes: Dict[str, List[int]] = {}  # traffic class -> its ports (set_classes)
 
     # --- life cycle ------------------------------------------------------------------
     def __enter__(self) -> "Underlay":
@@ -432,6 +433,56 @@ class Underlay:
                         else:  # TCIntf.config() with nothing to set leaves the old qdiscs
                             intf.tc("%s qdisc del dev %s root")
         return props
+
+    def set_classes(self, classes: Dict[str, Sequence[int]]) -> None:
+        """The traffic classes (overlay deployment -> its ports, linkemu.classes) that
+        `police` acts on; the userspace emulator also counts every inter-AS link's bytes
+        per class from now on (class_counters)."""
+        self.classes = {name: sorted(set(ports)) for name, ports in sorted(classes.items())}
+        if self.emulator is not None and self.classes:
+            inter = [l.index for l in self.net.links if l.kind == "inter"]
+            self.emulator.request(cmd="classes", links=inter, ports=self._port_map())
+
+    def _port_map(self) -> Dict[str, str]:
+        return {str(port): name for name, ports in self.classes.items() for port in ports}
+
+    def police(self, a: str, b: str, cls: str, rate_mbit: Optional[float]) -> None:
+        """An ISP's reaction on the links between a and b, both directions: class `cls`
+        throttled to rate_mbit (0: blocked), or let through again (None)."""
+        links = [l for l in self.net.links if {l.a, l.b} == {a, b}]
+        if not links:
+            raise UnderlayError(f"no link between '{a}' and '{b}'")
+        if cls not in self.classes:
+            raise UnderlayError(f"no traffic class '{cls}' (classes: "
+                                f"{', '.join(self.classes) or 'none'})")
+        if self.emulator is not None:
+            for link in links:
+                self.emulator.request(cmd="police", link=link.index, rate_mbit=rate_mbit,
+                                      ports=self._port_map(), **{"class": cls})
+            return
+        from .tcpolice import police_script
+        index = list(self.classes).index(cls)
+        for mn_link in self.mn.linksBetween(self.mn[a], self.mn[b]):
+            for intf in (mn_link.intf1, mn_link.intf2):
+                out = intf.node.cmd(police_script(intf.name, index, self.classes[cls],
+                                                  rate_mbit)).strip()
+                if out:
+                    raise UnderlayError(f"tc refused to police {cls} on {intf.name}: "
+                                        f"{out[:300]}")
+
+    def class_counters(self) -> Dict[int, Dict[str, Any]]:
+        """Inter-AS link index -> {class: [bytes a -> b, bytes b -> a]} that crossed it,
+        counted by the userspace emulator since set_classes; empty with netem (not
+        measured there: the share metrics are absent)."""
+        if self.emulator is None or not self.classes:
+            return {}
+        out: Dict[int, Dict[str, Any]] = {}
+        for index, stats in self.emulator.request(cmd="stats")["links"].items():
+            ab, ba = stats["a_to_b"].get("class_bytes"), stats["b_to_a"].get("class_bytes")
+            if ab is None:
+                continue
+            out[int(index)] = {c: [ab.get(c, 0), ba.get(c, 0)] for c in set(ab) | set(ba)}
+        return out
 
     def set_router(self, name: str, up: bool) -> None:
         """Fail or recover a router: all of its links go down or up, as its neighbours

@@ -115,6 +115,13 @@ class FakeUnderlay:
     def set_policy(self, asn: int, policy: Dict[str, Any]) -> None:
         self.calls.append(("set_policy", asn, policy))
 
+    def set_classes(self, classes: Dict[str, Sequence[int]]) -> None:
+        self.calls.append(("set_classes", {c: sorted(p) for c, p in classes.items()}))
+        self.classes = dict(classes)
+
+    def police(self, a: str, b: str, cls: str, rate_mbit: Optional[float]) -> None:
+        self.calls.append(("police", a, b, cls, rate_mbit))
+
     def routing_state(self) -> RoutingState:
         return RoutingState(self.net)
 
@@ -126,6 +133,15 @@ class FakeUnderlay:
         self.counter_calls = getattr(self, "counter_calls", 0) + 1
         n = self.counter_calls
         return {link.index: Count(500_000 * n, 500 * n, 1_000_000 * n, 1000 * n, 0)
+                for link in self.net.links if link.kind == "inter"}
+
+    def class_counters(self) -> Dict[int, Dict[str, Any]]:
+        """A quarter of each inter-AS link's bytes a -> b is the first class's (if any)."""
+        n = getattr(self, "counter_calls", 0)
+        classes = sorted(getattr(self, "classes", {}))
+        if not classes:
+            return {}
+        return {link.index: {classes[0]: [250_000 * n, 0]}
                 for link in self.net.links if link.kind == "inter"}
 
     def emulator_cpu_seconds(self) -> Optional[float]:

@@ -8,7 +8,8 @@ import pytest
 from testbed.experiment.loader import load_experiment
 from testbed.experiment.results import finish_run
 from testbed.experiment.runner import Runner
-from testbed.measure.billing import bills, binned_mbit, percentile95
+from testbed.measure.billing import (bills, binned_mbit, class_mbytes, link_charge, percentile95,
+                                     unpaid_mbytes)
 from testbed.model import InvalidInput, parse_topology
 
 from fake_underlay import FakeUnderlay
@@ -94,3 +95,39 @@ def test_the_runner_accounts_inter_as_links_and_bills_them(tmp_path):
     assert metrics["transit.mbytes.as2>as1"] == pytest.approx(1.5, abs=0.5)
     assert (outcome.run / "plots" / "transit.png").is_file()
     assert [e["passed"] for e in finish_run(outcome.run)["expectations"]] == [True]
+
+
+def test_a_reprice_bills_each_period_at_its_price_pro_rata():
+    mb = 125_000
+    # 2 Mbit/s for the first 10 s at price 10, then 4 Mbit/s for 10 s at price 1
+    rows, total = [], 0
+    for t in range(21):
+        rows.append((float(t), total, 0))
+        total += (2 if t < 10 else 4) * mb
+    rate, amount = link_charge(rows, 1.0, 10.0, [(10.0, 1.0)])
+    assert rate == 4.0  # the whole run's 95th percentile
+    assert amount == pytest.approx(2 * 10 * 0.5 + 4 * 1 * 0.5)
+    assert link_charge(rows, 1.0, 10.0, [(0.0, 3.0)])[1] == pytest.approx(4 * 3)
+    assert link_charge(rows, 1.0, 10.0)[1] == pytest.approx(4 * 10)
+
+
+def test_an_overlay_relay_creates_unpaid_transit_in_the_valley():
+    net = parse_topology(PRICED)
+    # as3 is a customer of as1 and a peer of as2: overlay bytes in from as1 (its
+    # provider) and out to as2 (its peer) are carried for others, unpaid
+    by_class = {(1, 3, "ron"): 5.0, (3, 2, "ron"): 4.0, (2, 3, "ron"): 1.0,
+                (3, 1, "underlay"): 7.0, (1, 3, "underlay"): 7.0}
+    got = unpaid_mbytes(net, by_class, ["ron"])
+    assert got[3] == pytest.approx(4.0)  # in from as1, out to as2 (of 5 in, 4 out)
+    assert got[1] == 0  # it only receives, from its customer
+    assert got[2] == 0  # in from as3 and back to as3: a member, not a relay
+
+
+def test_class_bytes_per_as_pair_from_cumulative_samples():
+    net = parse_topology(PRICED)
+    link = next(x for x in net.links if (x.a, x.b) == ("as1.r1", "as2.r1"))
+    rows = [(0.0, {"ron": [1_000_000, 0]}), (5.0, {"ron": [3_000_000, 500_000],
+                                                  "underlay": [100, 0]})]
+    got = class_mbytes(net, {link.index: rows})
+    assert got == {(1, 2, "ron"): 2.0, (2, 1, "ron"): 0.5, (1, 2, "underlay"): 0.0001,
+                   (2, 1, "underlay"): 0.0}

@@ -48,6 +48,13 @@ def test_every_action_reaches_the_underlay_and_probes_are_recorded(tmp_path):
           - {at: 1.2s, action: node_fail, node: as200.r1}
           - {at: 1.3s, action: node_recover, node: as200.r1}
           - {at: 1.4s, action: policy, asn: 300, policy: {exit: cold-potato}}
+          - {at: 1.5s, action: throttle, class: e, asn: 300, rate: 2Mbit}
+          - {at: 1.55s, action: unthrottle, class: e, asn: 300}
+          - {at: 1.6s, action: block, class: e, link: [as200.r3, as300.r1]}
+          - {at: 1.65s, action: unblock, class: e, link: [as300.r1, as200.r3]}
+          - {at: 1.7s, action: reprice, link: [as200.r3, as300.r1], price: 3}
+        overlays:
+          - {name: e, module: overlays.echo, hosts: [as100.h1, as300.h1]}
         expect:
           - {metric: w.outage_s, op: ">", value: 0.3}
         """)
@@ -60,6 +67,11 @@ def test_every_action_reaches_the_underlay_and_probes_are_recorded(tmp_path):
             {"delay_ms": 5.0, "bandwidth_mbit": None}) in calls
     assert ("set_router", "as200.r1", False) in calls and ("set_router", "as200.r1", True) in calls
     assert ("set_policy", 300, {"exit": "cold-potato"}) in calls
+    # the overlay is a traffic class of its ports; ISP reactions police it
+    assert ("set_classes", {"e": [7000]}) in calls
+    assert [c[1:] for c in calls if c[0] == "police"] == [
+        ("as200.r3", "as300.r1", "e", 2.0), ("as200.r3", "as300.r1", "e", None),
+        ("as200.r3", "as300.r1", "e", 0.0), ("as300.r1", "as200.r3", "e", None)]
     assert made[0].started and made[0].stopped
     loaded = load_run(outcome.run)
     probes = loaded.probes(1, "w")

@@ -19,10 +19,16 @@ the process learns from its own lateness, the last microseconds before the first
 frame spent awake (once per wake-up), so frames leave on time and never early (a link is
 never faster than configured).
 
+Traffic classes (`classes.ClassFilter`): on the links given classes, each frame is
+classified by port before the shaper, counted under its class, and dropped if its class
+is policed (an ISP's throttle or block); links without classes skip this.
+
 Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S,
 "params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
-per connection: {"cmd": "set", "link": N, "params": {...}}, {"cmd": "stats"}; it answers
-one JSON line. Prints {"event": "ready"} once all sockets are bound.
+per connection: {"cmd": "set", "link": N, "params": {...}}; {"cmd": "classes", "links":
+[N, ...], "ports": {"PORT": CLASS}}; {"cmd": "police", "link": N, "class": C, "rate_mbit":
+R (0 blocks, null lifts it), "ports": {...}}; {"cmd": "stats"}. It answers one JSON line.
+Prints {"event": "ready"} once all sockets are bound.
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ import sys
 import time
 from typing import Any, Dict, List, Tuple
 
+from .classes import ClassFilter
 from .shaper import Direction, Params
 
 ETH_P_ALL = 0x0003
@@ -108,26 +115,42 @@ class Link:
         self.sock_b = _raw_socket(spec["b"])
         self.a_to_b = Direction(params, seed * 2)
         self.b_to_a = Direction(params, seed * 2 + 1)
+        self.classes_ab, self.classes_ba = ClassFilter(), ClassFilter()
 
     def set(self, changes: Dict[str, Any]) -> None:
         for direction in (self.a_to_b, self.b_to_a):
             direction.params = direction.params.updated(**changes)
 
+    def set_ports(self, ports: Dict[str, str]) -> None:
+        for f in (self.classes_ab, self.classes_ba):
+            f.ports.update({int(port): cls for port, cls in ports.items()})
+
+    def police(self, cls: str, rate_mbit: Any) -> None:
+        for f in (self.classes_ab, self.classes_ba):
+            f.police(cls, None if rate_mbit is None else float(rate_mbit))
+
     def stats(self) -> Dict[str, Any]:
-        return {name: {"sent": d.sent, "lost": d.dropped_loss, "queue_drops": d.dropped_queue,
-                       "down_drops": d.dropped_down}
-                for name, d in (("a_to_b", self.a_to_b), ("b_to_a", self.b_to_a))}
+        out: Dict[str, Any] = {}
+        for name, d, f in (("a_to_b", self.a_to_b, self.classes_ab),
+                           ("b_to_a", self.b_to_a, self.classes_ba)):
+            out[name] = {"sent": d.sent, "lost": d.dropped_loss, "queue_drops": d.dropped_queue,
+                         "down_drops": d.dropped_down}
+            if f.active:
+                out[name].update(class_bytes=dict(f.bytes), class_drops=dict(f.dropped))
+        return out
 
 
 class Emulator:
     def __init__(self, config: Dict[str, Any]):
         self.links = {int(spec["id"]): Link(spec) for spec in config["links"]}
         self.epoll = select.epoll()
-        # fd -> (receiving socket, direction, sending socket)
-        self.routes: Dict[int, Tuple[socket.socket, Direction, socket.socket]] = {}
+        # fd -> (receiving socket, direction, its classes, sending socket)
+        self.routes: Dict[int, Tuple[socket.socket, Direction, ClassFilter, socket.socket]] = {}
         for link in self.links.values():
-            self.routes[link.sock_a.fileno()] = (link.sock_a, link.a_to_b, link.sock_b)
-            self.routes[link.sock_b.fileno()] = (link.sock_b, link.b_to_a, link.sock_a)
+            self.routes[link.sock_a.fileno()] = (link.sock_a, link.a_to_b, link.classes_ab,
+                                                 link.sock_b)
+            self.routes[link.sock_b.fileno()] = (link.sock_b, link.b_to_a, link.classes_ba,
+                                                 link.sock_a)
         for fd in self.routes:
             self.epoll.register(fd, select.EPOLLIN)
         self.control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -185,7 +208,7 @@ class Emulator:
                 if fd == control_fd:
                     self._control()
                     continue
-                sock, direction, out = routes[fd]
+                sock, direction, classes, out = routes[fd]
                 # wall clock minus monotonic clock, once per batch: the receive
                 # timestamps are wall-clock times, the release heap is monotonic
                 offset = time.time() - clock()
@@ -202,6 +225,8 @@ class Emulator:
                         sec, nsec = TIMESPEC.unpack_from(anc[0][2])
                         waited = now + offset - (sec + nsec * 1e-9)
                         arrived = now - min(max(waited, 0.0), MAX_WAITED)
+                    if classes.ports and not classes.admit(arrived, frame):
+                        continue  # its class is policed
                     release = direction.admit(arrived, len(frame))
                     if release is None:
                         continue
@@ -235,6 +260,15 @@ class Emulator:
         if request.get("cmd") == "set":
             link = self.links[int(request["link"])]
             link.set(request.get("params", {}))
+            return {"ok": True}
+        if request.get("cmd") == "classes":
+            for index in request["links"]:
+                self.links[int(index)].set_ports(request["ports"])
+            return {"ok": True}
+        if request.get("cmd") == "police":
+            link = self.links[int(request["link"])]
+            link.set_ports(request.get("ports", {}))
+            link.police(str(request["class"]), request.get("rate_mbit"))
             return {"ok": True}
         if request.get("cmd") == "stats":
             return {"ok": True, "links": {str(i): l.stats() for i, l in self.links.items()},
