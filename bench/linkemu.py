@@ -68,9 +68,16 @@ class Chain:
                     ns(i, f"ip route add 10.77.{j}.0/24 via 10.77.{i - 1}.1")
                 elif j > i:
                     ns(i, f"ip route add 10.77.{j}.0/24 via 10.77.{i}.2")
+        self.specs, self.work = specs, work
         if emulated:
-            self.emulator = EmulatorProcess(specs, work)
-            self.emulator.wait_ready()
+            self.restart_emulator()
+
+    def restart_emulator(self) -> None:
+        """A fresh emulator process for the chain's links (nothing set at run time)."""
+        if self.emulator:
+            self.emulator.stop()
+        self.emulator = EmulatorProcess(self.specs, self.work)
+        self.emulator.wait_ready()
 
     def close(self) -> None:
         if self.emulator:

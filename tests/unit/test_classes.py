@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from testbed.underlay.linkemu.classes import (UNDERLAY, ClassFilter, Policer, burst_bytes,
-                                              classify, frame_ports)
+                                              classify, port_key)
 from testbed.underlay.tcpolice import police_script
 
 
@@ -20,7 +20,7 @@ def frame(sport, dport, proto=17, size=100, frag=0, ethertype=0x0800):
 
 def test_frames_are_classified_by_destination_then_source_port():
     ports = {7100: "ron", 9001: "app"}
-    assert frame_ports(frame(40000, 9001)) == (40000, 9001)
+    assert port_key(frame(40000, 9001)) == bytes([0x9c, 0x40, 0x23, 0x29])
     assert classify(frame(40000, 9001), ports) == "app"  # a client to the server
     assert classify(frame(9001, 40000), ports) == "app"  # the server's answer
     assert classify(frame(7100, 9001), ports) == "app"  # the destination decides
@@ -44,12 +44,19 @@ def test_a_throttled_class_leaves_at_its_rate():
 def test_a_class_filter_counts_polices_blocks_and_lifts():
     f = ClassFilter()
     f.ports.update({7100: "ron"})
-    assert f.admit(0.0, frame(7100, 7100)) and f.admit(0.0, frame(1, 2))
+
+    def send(t, fr):
+        key = f.admit(t, fr)
+        if key is not None:
+            f.count(key, len(fr))
+        return key is not None
+    assert send(0.0, frame(7100, 7100)) and send(0.0, frame(1, 2))
+    assert f.bytes == {"ron": 100, UNDERLAY: 100}
     f.police("ron", 0.0)  # block
-    assert not f.admit(0.1, frame(7100, 7100)) and f.admit(0.1, frame(1, 2))
+    assert not send(0.1, frame(7100, 7100)) and send(0.1, frame(1, 2))
     f.police("ron", None)
-    assert f.admit(0.2, frame(7100, 7100))
-    assert f.bytes == {"ron": 200, UNDERLAY: 200} and f.dropped == {"ron": 1}
+    assert send(0.2, frame(7100, 7100)) and send(0.2, frame(7100, 7100, proto=1))
+    assert f.bytes == {"ron": 200, UNDERLAY: 300} and f.dropped == {"ron": 1}
 
 
 def test_the_tc_script_sends_a_class_to_its_own_policed_chain():

@@ -136,7 +136,7 @@ class Link:
             out[name] = {"sent": d.sent, "lost": d.dropped_loss, "queue_drops": d.dropped_queue,
                          "down_drops": d.dropped_down}
             if f.active:
-                out[name].update(class_bytes=dict(f.bytes), class_drops=dict(f.dropped))
+                out[name].update(class_bytes=f.bytes, class_drops=dict(f.dropped))
         return out
 
 
@@ -225,11 +225,16 @@ class Emulator:
                         sec, nsec = TIMESPEC.unpack_from(anc[0][2])
                         waited = now + offset - (sec + nsec * 1e-9)
                         arrived = now - min(max(waited, 0.0), MAX_WAITED)
-                    if classes.ports and not classes.admit(arrived, frame):
-                        continue  # its class is policed
+                    key = None
+                    if classes.ports:
+                        key = classes.admit(arrived, frame)
+                        if key is None:
+                            continue  # its class is policed
                     release = direction.admit(arrived, len(frame))
                     if release is None:
                         continue
+                    if key is not None:
+                        classes.count(key, len(frame))
                     if release <= now:
                         self._send(out, frame)
                     else:
