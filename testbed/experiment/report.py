@@ -90,6 +90,35 @@ def _cls(cell: str) -> str:
     return {"PASS": "pass", "FAIL": "fail"}.get(cell, "")
 
 
+def _who_pays_rows(run: Any, metrics: Dict[str, Any]) -> List[List[str]]:
+    """Per AS: its relationships (the looking glass's) beside what the run measured: its
+    bill, its revenue, the transit it carried for others unpaid, the overlays' shares."""
+    across = metrics["across_trials"]
+    if not any(name.startswith("transit.bill_usd.") for name in across):
+        return []
+    from ..control.policy import ASGraph
+    from ..model import load_topology
+    graph = ASGraph.from_network(load_topology(run.path / "inputs" / "topology.run.yaml"))
+
+    def mean(name: str) -> Optional[float]:
+        return across.get(name, {}).get("mean")
+
+    def names(indices: Any) -> str:
+        return ", ".join(str(graph.asns[n]) for n in indices) or "–"
+    overlays = [o["name"] for o in run.config.get("overlays", [])]
+    rows = []
+    for i, asn in enumerate(graph.asns):
+        shares = ", ".join(f"{o} {fmt(mean(f'transit.share.{o}.as{asn}'))}" for o in overlays
+                           if mean(f"transit.share.{o}.as{asn}") is not None)
+        rows.append([f"AS{asn}", names(graph.providers[i]), names(graph.customers[i]),
+                     names(graph.peers[i]), fmt(mean(f"transit.bill_usd.as{asn}")),
+                     fmt(mean(f"transit.revenue_usd.as{asn}")),
+                     fmt(mean(f"transit.unpaid_mbytes.as{asn}")), shares or "–"])
+    return rows
+
+
+WHO_PAYS_HEAD = ["AS", "providers", "customers", "peers", "bill USD", "revenue USD",
+                 "carried for others unpaid, MB", "overlay share of its bytes"]
 METRIC_HEAD = ["metric", "mean", "95% CI", "median", "std", "trials", "per trial"]
 EXPECT_HEAD = ["expectation", "wanted", "measured (mean)", ""]
 TIMELINE_HEAD = ["planned s", "actual s", "late ms", "took ms", "action", "target"]
@@ -112,7 +141,11 @@ def write(run: Any, metrics: Dict[str, Any], images: List[Path]) -> None:
     md = [f"# {title}\n", cfg.get("description", "") + "\n",
           _md_table(["", ""], _facts(run)), "\n## Metrics (across trials)\n",
           _md_table(METRIC_HEAD, _metric_rows(metrics)), "\n## Expectations\n",
-          _md_table(EXPECT_HEAD, _expect_rows(metrics)), "\n## Timeline (trial 1)\n",
+          _md_table(EXPECT_HEAD, _expect_rows(metrics))]
+    who = _who_pays_rows(run, metrics)
+    if who:
+        md += ["\n## Who pays (whole trial, mean across trials)\n", _md_table(WHO_PAYS_HEAD, who)]
+    md += ["\n## Timeline (trial 1)\n",
           accuracy + "\n\n", _md_table(TIMELINE_HEAD, _timeline_rows(run)),
           "\n## Fidelity\n", (fidelity or "not measured") + "\n", "\n## Plots\n"]
     md += [f"![{p.stem}](plots/{p.name})\n" for p in images]
@@ -132,6 +165,8 @@ font-weight:bold}}img{{max-width:100%}}code{{background:#f4f4f4;padding:.1em .3e
 {_html_table(['', ''], _facts(run))}
 <h2>Metrics (across trials)</h2>{_html_table(METRIC_HEAD, _metric_rows(metrics))}
 <h2>Expectations</h2>{_html_table(EXPECT_HEAD, _expect_rows(metrics))}
+{"<h2>Who pays (whole trial, mean across trials)</h2>" + _html_table(WHO_PAYS_HEAD, who)
+ if who else ""}
 <h2>Timeline (trial 1)</h2><p>{html.escape(accuracy)}</p>
 {_html_table(TIMELINE_HEAD, _timeline_rows(run))}
 <h2>Fidelity</h2><p>{html.escape(fidelity or 'not measured')}</p>

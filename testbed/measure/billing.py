@@ -170,17 +170,10 @@ def unpaid_mbytes(net: Network, by_class: Dict[Tuple[int, int, str], float],
     left to the others; summed, at most what left). An estimate: counters cannot tell a
     relay from a member that talks to both, but an AS with one non-customer neighbour,
     like a stub talking to its provider, gets 0."""
-    paying: Dict[int, set] = {asn: set() for asn in net.ases}  # AS -> non-customer neighbours
-    for link in net.links:
-        if link.kind != "inter":
-            continue
-        a, b = net.asn_of(link.a), net.asn_of(link.b)
-        if link.relationship == "peer-peer":
-            paying[a].add(b)
-            paying[b].add(a)
-        else:
-            customer, provider = _customer_provider(net, link)
-            paying[customer].add(provider)
+    from ..control.policy import ASGraph
+    graph = ASGraph.from_network(net)
+    paying = {asn: [graph.asns[n] for n in graph.providers[i] + graph.peers[i]]
+              for i, asn in enumerate(graph.asns)}  # AS -> its providers and peers
     out = {}
     for asn in net.ases:
         total = 0.0

@@ -439,9 +439,18 @@ class Underlay:
         `police` acts on; the userspace emulator also counts every inter-AS link's bytes
         per class from now on (class_counters)."""
         self.classes = {name: sorted(set(ports)) for name, ports in sorted(classes.items())}
-        if self.emulator is not None and self.classes:
-            inter = [l.index for l in self.net.links if l.kind == "inter"]
-            self.emulator.request(cmd="classes", links=inter, ports=self._port_map())
+        inter = [l for l in self.net.links if l.kind == "inter"]
+        if not self.classes or not inter:
+            return
+        if self.emulator is not None:
+            self.emulator.request(cmd="classes", links=[l.index for l in inter],
+                                  ports=self._port_map())
+        else:
+            # tc loads its modules (clsact, u32, police, gact) on first use: seconds under
+            # qemu's TCG. One throttle put on and lifted now keeps that out of the timeline.
+            cls = next(iter(self.classes))
+            self.police(inter[0].a, inter[0].b, cls, 1.0)
+            self.police(inter[0].a, inter[0].b, cls, None)
 
     def _port_map(self) -> Dict[str, str]:
         return {str(port): name for name, ports in self.classes.items() for port in ports}
@@ -460,15 +469,15 @@ class Underlay:
                 self.emulator.request(cmd="police", link=link.index, rate_mbit=rate_mbit,
                                       ports=self._port_map(), **{"class": cls})
             return
-        from .tcpolice import police_script
+        from .tcpolice import failures, police_script
         index = list(self.classes).index(cls)
         for mn_link in self.mn.linksBetween(self.mn[a], self.mn[b]):
             for intf in (mn_link.intf1, mn_link.intf2):
-                out = intf.node.cmd(police_script(intf.name, index, self.classes[cls],
-                                                  rate_mbit)).strip()
-                if out:
+                problem = failures(intf.node.cmd(police_script(
+                    intf.name, index, self.classes[cls], rate_mbit)))
+                if problem:
                     raise UnderlayError(f"tc refused to police {cls} on {intf.name}: "
-                                        f"{out[:300]}")
+                                        f"{problem[:300]}")
 
     def class_counters(self) -> Dict[int, Dict[str, Any]]:
         """Inter-AS link index -> {class: [bytes a -> b, bytes b -> a]} that crossed it,

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from throttling import check_throttle, run_throttle
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -45,43 +47,6 @@ workloads:
     assert m["transit.bill_usd.as300"] == pytest.approx(rate * 10, rel=0.05)
     assert m["transit.revenue_usd.as200"] == pytest.approx(2 * rate * 10, rel=0.05)
     assert m["transit.bill_usd.as200"] == 0  # no provider
-
-
-FRAME = 1000 + 8 + 20 + 14  # the flow's UDP payload in its Ethernet frame
-
-
-def run_throttle(tmp_path, links, dataplane):
-    """tests/data/throttle.yaml on the given link back end and data plane; its metrics
-    and events (also used by tests/vm)."""
-    exp = yaml.safe_load((ROOT / "tests/data/throttle.yaml").read_text())
-    exp["topology"] = {"file": str(ROOT / "topologies/line-3as.yaml"),
-                       "overrides": {"emulation": {"links": links, "dataplane": dataplane}}}
-    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(exp))
-    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
-                           str(tmp_path / "exp.yaml"), "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    run = next((tmp_path / "r" / "throttle").iterdir())
-    metrics = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
-    return metrics, [e for e in events if e.get("type") == "action"]
-
-
-def check_throttle(m, actions):
-    """The throttled class measures within 10% of its rate; lifted, blocked and unblocked
-    as said; every reaction in force within 100 ms of its planned time."""
-    rate = m["app.f.throttled.received"] * FRAME * 8 / 2.4 / 1e6
-    assert rate == pytest.approx(1.0, rel=0.10), m
-    assert m["app.f.free.delivery"] > 0.97 and m["app.f.lifted.delivery"] > 0.97
-    assert m["app.f.blocked.delivery"] == 0 and m["app.f.unblocked.delivery"] > 0.97
-    police = [e for e in actions if e["action"] in ("throttle", "unthrottle", "block",
-                                                    "unblock")]
-    assert len(police) == 4
-    assert all(e["late_ms"] + e["took_ms"] < 100 for e in police), police
-    # what crossed as200 -> as300 is what arrived: the throttle's and block's drops are
-    # not counted (within 1%: the flow is nearly all of it)
-    arrived = m["app.f.received"] * FRAME / 1e6
-    assert m["transit.mbytes.as200>as300"] == pytest.approx(arrived, rel=0.01)
 
 
 @pytest.mark.parametrize("dataplane", ["linux", "openflow"])

@@ -7,7 +7,7 @@ import pytest
 
 from testbed.underlay.linkemu.classes import (UNDERLAY, ClassFilter, Policer, burst_bytes,
                                               classify, port_key)
-from testbed.underlay.tcpolice import police_script
+from testbed.underlay.tcpolice import failures, police_script
 
 
 def frame(sport, dport, proto=17, size=100, frag=0, ethertype=0x0800):
@@ -72,3 +72,11 @@ def test_the_tc_script_sends_a_class_to_its_own_policed_chain():
     assert "action drop" in police_script("eth1", 0, [7100], 0.0)
     lifted = police_script("eth1", 0, [7100], None)
     assert "filter del" in lifted and "filter add" not in lifted
+
+
+def test_only_failed_steps_beyond_clearing_are_failures():
+    # the first throttle of a class: nothing to clear, which tc reports for lines 1-3
+    assert failures("Error: Exclusivity flag on\nCommand failed -:1\n"
+                    "Error: Filter not found\nCommand failed -:3\n") == ""
+    assert "Unknown action" in failures("Command failed -:2\nUnknown action police\n"
+                                        "Command failed -:4\n")

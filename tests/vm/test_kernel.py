@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from throttling import check_throttle, run_throttle
+
 from testbed.measure import fidelity
 from testbed.model import load_topology
 from testbed.underlay import capabilities
@@ -129,3 +132,15 @@ def test_a_small_cdn_on_netem_links(tmp_path):
     assert across["cdn.requests"]["mean"] > 100 and across["cdn.offload"]["mean"] > 0.1
     assert across["cdn.oracle_gap_points"]["mean"] <= 1  # the caches did what they should
 
+
+
+@pytest.mark.parametrize("dataplane", ["linux", "openflow"])
+def test_throttle_and_block_with_tc_on_netem(tmp_path, dataplane):
+    """The ISP reactions on the netem back end (tc police and drop at each end's egress):
+    the same measurements as on the userspace emulator (tests/throttling.py), under qemu's
+    TCG 8 s later (the flow's agent starts sending about 6 s after its start time), at a
+    third of the speed, and in force within 1.5 s: each tc process takes about 300 ms
+    there, once 1.2 s (measured; a few ms on a real or KVM machine)."""
+    m, actions = run_throttle(tmp_path, "netem", dataplane, later=8.0, stretch=3.0)
+    print({e["action"]: (e["late_ms"], e["took_ms"]) for e in actions})
+    check_throttle(m, actions, stretch=3.0, in_force_ms=1500)

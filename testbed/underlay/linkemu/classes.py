@@ -7,16 +7,17 @@ a DSCP mark: the agents need no change, a real daemon (tor, nginx) is classified
 as our Python agents, and it is what an ISP's middlebox sees. A deployment that shares a
 port with ordinary traffic shares its class.
 
-Per direction of a link, `ClassFilter` polices the classes an ISP throttles and counts
-each class's bytes that crossed (what the link's own loss and queue let through): a token bucket of `rate` Mbit/s holding `burst_bytes(rate)`
-(10 ms of the rate, at least two full frames), frames beyond it dropped, like tc's
-`police` action that the netem back end uses; rate 0 blocks the class. Pure: no sockets,
+Per direction of a link, `ClassFilter` counts each class's bytes that crossed (what the
+link's own loss and queue let through) and polices the classes an ISP throttles: a token
+bucket of `rate` Mbit/s holding `burst_bytes(rate)` (10 ms of the rate, at least two
+full frames), frames beyond it dropped, like tc's `police` action that the netem back
+end uses; rate 0 blocks the class. Frames with IP options are `underlay`. Pure: no sockets,
 the caller gives the time.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 UNDERLAY = "underlay"
 FULL_FRAME = 1514
