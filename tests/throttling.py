@@ -15,17 +15,20 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAME = 1000 + 8 + 20 + 14  # the flow's UDP payload in its Ethernet frame
 
 
-def run_throttle(tmp_path, links, dataplane, later=0.0, stretch=1.0):
+def run_throttle(tmp_path, links, dataplane, later=0.0, stretch=1.0, pps=400):
     """tests/data/throttle.yaml on the given link back end and data plane, each time t of
     its timeline and phases moved to later + stretch * t (a slow machine starts agents
-    late and runs tc slowly); its metrics and events."""
+    late and runs tc slowly), the flow at `pps` packets/s; its metrics and events."""
     exp = yaml.safe_load((ROOT / "tests/data/throttle.yaml").read_text())
+    exp["overlays"][0]["params"]["flows"][0]["rate"] = pps
 
     def moved(t):
         return later + stretch * float(str(t).rstrip("s"))
     exp["duration"] = moved(exp["duration"])
     for event in exp["timeline"]:
         event["at"] = moved(event["at"])
+    for overlay in exp["overlays"]:
+        overlay["start"], overlay["stop"] = moved(overlay["start"]), moved(overlay["stop"])
     exp["phases"] = {name: [moved(lo), moved(hi)] for name, (lo, hi) in exp["phases"].items()}
     exp["topology"] = {"file": str(ROOT / "topologies/line-3as.yaml"),
                        "overrides": {"emulation": {"links": links, "dataplane": dataplane}}}
@@ -40,17 +43,20 @@ def run_throttle(tmp_path, links, dataplane, later=0.0, stretch=1.0):
     return metrics, [e for e in events if e.get("type") == "action"]
 
 
-def check_throttle(m, actions, stretch=1.0, in_force_ms=100):
+def check_throttle(m, actions, stretch=1.0, in_force_ms=100, delivered=0.97,
+                   unthrottled=("free", "lifted", "unblocked")):
     """Every reaction in force within `in_force_ms` of its planned time; the throttled
-    class measures within 10% of its rate; lifted, blocked and unblocked as said."""
+    class measures within 10% of its rate; blocked, nothing passes; in the `unthrottled`
+    phases, at least `delivered` of the flow arrives."""
     police = [e for e in actions if e["action"] in ("throttle", "unthrottle", "block",
                                                     "unblock")]
     assert len(police) == 4
     assert all(e["late_ms"] + e["took_ms"] < in_force_ms for e in police), police
     rate = m["app.f.throttled.received"] * FRAME * 8 / (2.4 * stretch) / 1e6
     assert rate == pytest.approx(1.0, rel=0.10), m
-    assert m["app.f.free.delivery"] > 0.97 and m["app.f.lifted.delivery"] > 0.97
-    assert m["app.f.blocked.delivery"] == 0 and m["app.f.unblocked.delivery"] > 0.97
+    for phase in unthrottled:
+        assert m[f"app.f.{phase}.delivery"] > delivered, (phase, m)
+    assert m["app.f.blocked.delivery"] == 0, m
     # what crossed as200 -> as300 is what arrived: the throttle's and block's drops are
     # not counted (within 1%: the flow is nearly all of it)
     arrived = m["app.f.received"] * FRAME / 1e6

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from .linkemu.classes import burst_bytes
 

@@ -56,3 +56,19 @@ def test_throttle_and_block_on_the_userspace_link_emulator(tmp_path, dataplane):
     # the emulator counts classes: the flow is nearly all of as300's inter-AS bytes
     assert m["transit.share.app.as300"] > 0.95
     assert (m["transit.blocked.share.app.as300"] or 0) < 0.05
+
+
+def test_ron_tussle_meets_its_expectations(tmp_path):
+    """The bundled experiment as the README runs it: the campus's bill rises with the
+    RON relay and falls after its throttle, and the report says who pays."""
+    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
+                           str(ROOT / "experiments/ron-tussle.yaml"), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stdout + done.stderr  # every expectation passed
+    run = next((tmp_path / "ron-tussle").iterdir())
+    m = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
+    assert m["transit.with_ron.bill_usd.as300"] > 5 * m["transit.throttled.bill_usd.as300"]
+    assert m["transit.with_ron.share.ron.as300"] > 0.9
+    report = (run / "report.md").read_text()
+    assert "## Who pays" in report and "| AS300 | 10, 20 | – | – |" in report
+    assert (run / "plots" / "transit.png").is_file()

@@ -138,9 +138,15 @@ def test_a_small_cdn_on_netem_links(tmp_path):
 def test_throttle_and_block_with_tc_on_netem(tmp_path, dataplane):
     """The ISP reactions on the netem back end (tc police and drop at each end's egress):
     the same measurements as on the userspace emulator (tests/throttling.py), under qemu's
-    TCG 8 s later (the flow's agent starts sending about 6 s after its start time), at a
+    TCG 16 s later (its agents start 6-10 s after their start time, and not together), at a
     third of the speed, and in force within 1.5 s: each tc process takes about 300 ms
-    there, once 1.2 s (measured; a few ms on a real or KVM machine)."""
-    m, actions = run_throttle(tmp_path, "netem", dataplane, later=8.0, stretch=3.0)
-    print({e["action"]: (e["late_ms"], e["took_ms"]) for e in actions})
-    check_throttle(m, actions, stretch=3.0, in_force_ms=1500)
+    there, once 1.2 s (measured; a few ms on a real or KVM machine). The flow is halved
+    (200 packets/s, still 1.7 times the throttle), and 10% of it may be lost unthrottled:
+    at 400 packets/s the emulated machine itself lost 3-7% in some runs. The first phase
+    is not judged: the server's agent may start seconds after the client's there (41%
+    of the flow's first packets lost, on the Linux data plane, in one run)."""
+    m, actions = run_throttle(tmp_path, "netem", dataplane, later=16.0, stretch=3.0, pps=200)
+    print({e["action"]: (e["late_ms"], e["took_ms"]) for e in actions},
+          {k: v for k, v in m.items() if k.endswith((".delivery", ".received"))})
+    check_throttle(m, actions, stretch=3.0, in_force_ms=1500, delivered=0.9,
+                   unthrottled=("lifted", "unblocked"))
