@@ -142,9 +142,10 @@ def test_throttle_and_block_with_tc_on_netem(tmp_path, dataplane):
     third of the speed, and in force within 1.5 s: each tc process takes about 300 ms
     there, once 1.2 s (measured; a few ms on a real or KVM machine). The flow is halved
     (200 packets/s, still 1.7 times the throttle), and 10% of it may be lost unthrottled:
-    at 400 packets/s the emulated machine itself lost 3-7% in some runs. The first phase
-    is not judged: the server's agent may start seconds after the client's there (41%
-    of the flow's first packets lost, on the Linux data plane, in one run)."""
+    at 400 packets/s the emulated machine itself lost 3-7% in some runs. The first phase,
+    and the bytes counted against the bytes the server got, are not judged: the server's
+    agent may start seconds after the client's there (41% of the flow's first packets
+    crossed the link and found no socket, on the Linux data plane, in one run)."""
     m, actions = run_throttle(tmp_path, "netem", dataplane, later=16.0, stretch=3.0, pps=200)
     print({e["action"]: (e["late_ms"], e["took_ms"]) for e in actions},
           {k: v for k, v in m.items() if k.endswith((".delivery", ".received"))})
