@@ -1,6 +1,6 @@
 """CDN edge throughput: Python edges against nginx on the same load, in the same run.
 
-The CDN's agents run as local processes on loopback addresses (overlays/cdn/local.py: the
+The CDN's agents run as local processes on loopback addresses (overlays/local.py: the
 HTTP machinery without the emulated Internet, whose link emulator would be the limit).
 A load generator (aiohttp, keep-alive connections, one process per edge) requests objects
 the edges hold, for `--seconds` each:
@@ -33,7 +33,7 @@ import aiohttp
 from overlays.cdn import CdnParams
 from overlays.cdn.analysis import metrics
 from overlays.cdn.catalog import Zipf
-from overlays.cdn.local import LocalCdn
+from overlays.local import LocalDeployment
 from testbed.process import process_cpu_seconds
 
 PORTS = {"dns": 5398, "http": 28080, "origin": 28000, "redirect": 28053, "control": 27300}
@@ -51,7 +51,7 @@ def same_trace(edge: str, cache: str, trace: List[int]) -> float:
     p = {"origin": "o", "router": "r", "edges": ["e"], "clients": [], "edge": edge,
          "catalog": {"objects": 1000}, "cache": {"size": cache}, "ports": PORTS}
     with tempfile.TemporaryDirectory() as tmp:
-        with LocalCdn(p, ["o", "r", "e"], Path(tmp)) as cdn:
+        with LocalDeployment("overlays.cdn", p, ["o", "r", "e"], Path(tmp)) as cdn:
             time.sleep(1.5)
             conn = http.client.HTTPConnection(cdn.ip("e"), PORTS["http"], timeout=10)
             for obj in trace:
@@ -95,7 +95,7 @@ def measure(edge: str, n_edges: int, objects: int, size: int, seconds: float,
     """(requests/s, Mbit/s, edges' CPU share) over all edges."""
     names = [f"e{i}" for i in range(n_edges)]
     with tempfile.TemporaryDirectory() as tmp:
-        with LocalCdn(params(names, edge, objects, size), ["o", "r", *names], Path(tmp)) as cdn:
+        with LocalDeployment("overlays.cdn", params(names, edge, objects, size), ["o", "r", *names], Path(tmp)) as cdn:
             time.sleep(1.5)
             pids = [cdn.procs[n].pid for n in names]
             if edge == "nginx":  # the agent is idle: nginx's processes do the work

@@ -121,3 +121,17 @@ class Daemon:
             os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+class Reporter:
+    """JSON lines to the agent's output, flushed each (a crash loses nothing)."""
+
+    def __init__(self, path: str):
+        self.f = open(path, "a", encoding="utf-8")
+
+    def __call__(self, record: Dict[str, Any]) -> None:
+        self.f.write(json.dumps({"t": time.time(), **record}) + "\n")
+        self.f.flush()
+
+    def close(self) -> None:
+        self.f.close()

@@ -16,6 +16,9 @@ overlay package's `__init__.py` (see overlays/README.md, "Adding an overlay").
   (beyond what the harness derives for every overlay: means of `metric` lines, flows,
   path divergence).
 - `plots(deployments, folder)`: extra plots over the run's deployments of this overlay.
+- `underlay_view`: the agents get the underlay's AS paths and configured RTTs between
+  members (config key `underlay`: a JSON file), for path choices that avoid ASes and for
+  latency models; off by default, as it takes a moment per hundred members.
 
 Imports nothing of the harness: agents import their package, and so this module.
 """
@@ -76,3 +79,4 @@ class OverlaySpec:
     programs: Callable[[Any], Sequence[Program]] = _no_programs
     metrics: Optional[Callable[[List[Dict[str, Any]], Any], Dict[str, float]]] = None
     plots: Optional[Callable[[List[Deployed], Path], List[Path]]] = None
+    underlay_view: bool = False

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from . import CdnParams
-from .net import Control, Reporter
+from ..agent import Reporter
+from .net import Control
 
 if TYPE_CHECKING:  # the roles' modules are imported when a host runs them
     from .router import Choose

@@ -1,4 +1,4 @@
-"""What every role shares: the report file and the control channel.
+"""What every role shares: the control channel (the report file is overlays.agent.Reporter).
 
 The control channel is one UDP socket per member on `ports.control`, JSON messages with an
 `op`: `ping` (answered at once: the edges' RTT probes), `report` (edge -> router: alive,
@@ -15,20 +15,6 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 Handler = Callable[[Dict[str, Any], Tuple[str, int]], Awaitable[Optional[Dict[str, Any]]]]
 MAX_DATAGRAM = 60_000
-
-
-class Reporter:
-    """JSON lines to the agent's output, flushed each (a crash loses nothing)."""
-
-    def __init__(self, path: str):
-        self.f = open(path, "a", encoding="utf-8")
-
-    def __call__(self, record: Dict[str, Any]) -> None:
-        self.f.write(json.dumps({"t": time.time(), **record}) + "\n")
-        self.f.flush()
-
-    def close(self) -> None:
-        self.f.close()
 
 
 class Control(asyncio.DatagramProtocol):

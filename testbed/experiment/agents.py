@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from ..control import policy
+from ..control.routes import forwarding_tables
+from ..measure.paths import one_way
 from ..model.network import Network
-from .overlays import members, params_of
+from .overlays import members, params_of, spec_of
 from .schema import Overlay
 
 STOP_GRACE_S = 2.0
@@ -42,16 +44,39 @@ def host_record(net: Network, name: str) -> Dict[str, Any]:
 def as_hops(net: Network, names: List[str]) -> Dict[str, Dict[str, int]]:
     """AS hops of the underlay's policy route from each member's AS to each other's (the
     topology with every link up): what an AS-aware overlay would learn from BGP."""
+    return {a: {b: len(path) - 1 for b, path in row.items()}
+            for a, row in as_paths(net, names).items()}
+
+
+def as_paths(net: Network, names: List[str]) -> Dict[str, Dict[str, List[int]]]:
+    """The underlay's policy AS paths (ASNs, both ends included) between the members'
+    ASes, with every link up."""
     routes = policy.compute(policy.ASGraph.from_network(net))
     asns = sorted({net.hosts[n].asn for n in names})
-    out: Dict[str, Dict[str, int]] = {}
+    out: Dict[str, Dict[str, List[int]]] = {}
     for a in asns:
         row = out[str(a)] = {}
         for b in asns:
             path = routes.path(routes.graph.index(a), routes.graph.index(b))
             if path is not None:
-                row[str(b)] = len(path) - 1
+                row[str(b)] = path
     return out
+
+
+def underlay_view(net: Network, names: List[str]) -> Dict[str, Any]:
+    """What a spec with `underlay_view` gets (a file named by `underlay` in the config):
+    the AS paths between members' ASes and the configured RTT between members (the
+    one-way delays of the links there and back, routes as with every link up) — the
+    delays a model of the overlay's latency starts from."""
+    tables = forwarding_tables(net)
+    rtt: Dict[str, Dict[str, float]] = {}
+    for a in names:
+        row = rtt[a] = {}
+        for b in names:
+            there, back = one_way(net, tables, a, b), one_way(net, tables, b, a)
+            if a != b and there is not None and back is not None:
+                row[b] = round(there.delay_ms + back.delay_ms, 3)
+    return {"as_paths": as_paths(net, names), "rtt_ms": rtt}
 
 
 class Deployment:
@@ -75,13 +100,18 @@ class Deployment:
         names = members(self.overlay, self.net)
         params = params_of(self.overlay).model_dump(mode="json")
         hops = as_hops(self.net, names)
+        view: Dict[str, Any] = {}
+        if spec_of(self.overlay.module).underlay_view:
+            view_path = self.dir / "underlay.json"
+            view_path.write_text(json.dumps(underlay_view(self.net, names)))
+            view = {"underlay": str(view_path)}
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]), "PYTHONUNBUFFERED": "1"}
         for name in names:
             config = {"overlay": self.overlay.name, "host": host_record(self.net, name),
                       "peers": [host_record(self.net, p) for p in names if p != name],
                       "params": params, "output": str(self.dir / f"{name}.jsonl"),
-                      "seed": f"{self.seed}:{name}", "t0": self.t0, "as_hops": hops}
+                      "seed": f"{self.seed}:{name}", "t0": self.t0, "as_hops": hops, **view}
             config_path = self.dir / f"{name}.config.json"
             config_path.write_text(json.dumps(config, indent=2))
             log = open(self.dir / f"{name}.log", "ab")

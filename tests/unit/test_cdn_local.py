@@ -1,5 +1,5 @@
 """The CDN's HTTP, DNS and cache machinery on real sockets: its agents as local processes
-on loopback addresses (overlays/cdn/local.py), no underlay and no root needed. The
+on loopback addresses (overlays/local.py), no underlay and no root needed. The
 emulated-Internet runs are in tests/integration/test_cdn.py."""
 import http.client
 import random
@@ -13,7 +13,7 @@ from dnslib import QTYPE, RCODE, DNSRecord
 from overlays.cdn import CdnParams
 from overlays.cdn.analysis import metrics
 from overlays.cdn.catalog import Zipf, sizes
-from overlays.cdn.local import LocalCdn
+from overlays.local import LocalDeployment
 
 PORTS = {"dns": 5399, "http": 18080, "origin": 18000, "redirect": 18053, "control": 17300}
 
@@ -54,7 +54,7 @@ def wait_alive(cdn, patience=10.0):
 
 @pytest.fixture
 def cdn(tmp_path):
-    with LocalCdn(params(), ["o", "r", "e"], tmp_path) as c:
+    with LocalDeployment("overlays.cdn", params(), ["o", "r", "e"], tmp_path) as c:
         wait_alive(c)
         yield c
 
@@ -120,7 +120,7 @@ def replay(c, trace, gap):
 
 @pytest.mark.parametrize("edge", ["python", "nginx"])
 def test_agents_stop_within_two_seconds(tmp_path, edge):
-    c = LocalCdn(params(edge=edge), ["o", "r", "e"], tmp_path).start()
+    c = LocalDeployment("overlays.cdn", params(edge=edge), ["o", "r", "e"], tmp_path).start()
     wait_alive(c)
     replay(c, [1, 2, 1], 0)
     assert c.stop() < 2.0
@@ -139,7 +139,7 @@ def test_nginx_and_python_edges_agree_on_the_same_trace(tmp_path):
     ratios = {}
     for edge in ("python", "nginx"):
         p = params(edge=edge, catalog={"objects": 200, "max_age": 3600})
-        with LocalCdn(p, ["o", "r", "e"], tmp_path / edge) as c:
+        with LocalDeployment("overlays.cdn", p, ["o", "r", "e"], tmp_path / edge) as c:
             wait_alive(c)
             replay(c, trace, 0.002)
         m = metrics(c.records(), CdnParams.model_validate(p))
@@ -150,7 +150,7 @@ def test_nginx_and_python_edges_agree_on_the_same_trace(tmp_path):
 
 
 def test_nginx_edge_revalidates_stale_objects(tmp_path):
-    with LocalCdn(params(edge="nginx"), ["o", "r", "e"], tmp_path) as c:
+    with LocalDeployment("overlays.cdn", params(edge="nginx"), ["o", "r", "e"], tmp_path) as c:
         wait_alive(c)
         statuses = [get(c.ip("e"), "/obj/7")[0].getheader("X-Cache") for _ in range(2)]
         time.sleep(2.2)  # max-age 1 (nginx counts whole seconds)
