@@ -95,7 +95,7 @@ class OnionAgent:
                 if p.prebuild:
                     host, _, port = p.prebuild.rpartition(":")
                     proxy.prebuild(self.names.get(host, host), int(port))
-                self._sample(proxy, consensus)
+                await self._sample(proxy, consensus)
         while self.running:
             await asyncio.sleep(0.05)
         for close in reversed(closers):
@@ -123,12 +123,16 @@ class OnionAgent:
         self.report({"event": "consensus", "relays": len(relays), "wanted": len(wanted)})
         return relays
 
-    def _sample(self, proxy: OnionProxy, consensus: List[Descriptor]) -> None:
-        """The path-selection study (params.sample): choices only, nothing built."""
+    async def _sample(self, proxy: OnionProxy, consensus: List[Descriptor]) -> None:
+        """The path-selection study (params.sample): choices only, nothing built; it
+        yields to the loop between choices, so SIGTERM ends it within the 2 s."""
         s = self.params.sample
         targets = [self.names[d] for d in s.destinations] or \
             [m["ip"] for m in self.members if m["ip"] != self.me["ip"]]
         for _ in range(s.circuits):
+            await asyncio.sleep(0)
+            if not self.running:
+                return
             dst = self.rng.choice(targets)
             try:
                 c = choose(consensus, proxy.guard, self.params.hops, dst, s.port, self.rng,

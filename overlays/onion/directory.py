@@ -14,6 +14,7 @@ network's privacy properties do not rest on it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -58,6 +59,7 @@ class Descriptor:
         return self.exit and exit_policy_accepts(self.exit_policy, ip, port)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_rule(rule: str) -> Tuple[bool, Optional[ipaddress.IPv4Network], int, int]:
     """'accept|reject ADDR[/LEN]|*:PORT[-PORT]|*' -> (accept, network or None, lo, hi)."""
     verb, _, target = rule.strip().partition(" ")

@@ -18,6 +18,7 @@ AS-aware client), as the harness hands them to agents; endpoints' own ASes count
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from dataclasses import dataclass
@@ -39,12 +40,13 @@ class Choice:
     safe: bool  # as-aware found an exit with no shared AS
 
 
-def _subnet(d: Descriptor) -> ipaddress.IPv4Network:
-    return ipaddress.IPv4Network(f"{d.ip}/16", strict=False)
+@functools.lru_cache(maxsize=65536)
+def _subnet(ip: str) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(f"{ip}/16", strict=False)
 
 
 def _related(a: Descriptor, b: Descriptor) -> bool:
-    return (a.name == b.name or _subnet(a) == _subnet(b)
+    return (a.name == b.name or _subnet(a.ip) == _subnet(b.ip)
             or (a.family != "" and a.family == b.family))
 
 
