@@ -34,7 +34,7 @@ from .crypto import ClientHandshake, HandshakeError, HopKeys
 from .directory import Descriptor
 from .link import Link
 from .path import AsPaths, Choice, NoPath, choose, choose_guard
-from .relay import extend_payload
+from .relay import END_REASONS, extend_payload
 
 Report = Callable[[Dict], None]
 STEP_TIMEOUT = 10.0
@@ -83,6 +83,7 @@ class Stream:
     writer: asyncio.StreamWriter
     connected: "asyncio.Future[bool]"
     first_byte: Optional[float] = None
+    end_reason: str = "no answer"
 
 
 class OnionProxy:
@@ -228,6 +229,7 @@ class OnionProxy:
                 circ.streams.pop(relay.stream, None)
                 circ.send(cells.Relay(cells.END, relay.stream, b"\x01"))
         elif relay.command == cells.END:
+            stream.end_reason = END_REASONS.get(relay.data[:1][0] if relay.data else 1, "misc")
             circ.streams.pop(relay.stream, None)
             if not stream.connected.done():
                 stream.connected.set_result(False)
@@ -271,7 +273,8 @@ class OnionProxy:
         writer.write(socks5_reply(0 if ok else 5))
         if not ok:
             circ.streams.pop(sid, None)
-            self.report({"metric": "stream_failed", "value": 1, "dst": host, "why": "no CONNECTED"})
+            self.report({"metric": "stream_failed", "value": 1, "dst": host,
+                         "why": f"the exit ended the stream: {stream.end_reason}"})
             writer.close()
             return
         self.report({"event": "stream_open", "dst_ip": ip, "stream": sid})
