@@ -5,6 +5,7 @@ Imports nothing of the harness."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ctypes
 import json
 import os
@@ -22,7 +23,8 @@ def main(make_agent: Callable[[Dict[str, Any]], Any], description: str) -> None:
     """Build the agent from its config file and run it until SIGTERM; then stop the
     daemons it started."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--config", required=True, help="the agent's JSON config (overlays/README.md)")
+    parser.add_argument("--config", required=True,
+                        help="the agent's JSON config (overlays/README.md)")
     args = parser.parse_args()
     with open(args.config, encoding="utf-8") as f:
         config = json.load(f)
@@ -135,3 +137,30 @@ class Reporter:
 
     def close(self) -> None:
         self.f.close()
+
+
+class AsyncAgent:
+    """Base of the agents whose roles share one asyncio loop (cdn, web, onion): `run()`
+    runs the coroutine `main()` and closes the report file however it ends; `main()`
+    awaits `until_stopped()` between starting its parts and stopping them."""
+
+    def __init__(self, config: Dict[str, Any]):
+        self.config = config
+        self.me: Dict[str, Any] = config["host"]
+        self.members: List[Dict[str, Any]] = [self.me, *config["peers"]]
+        self.report = Reporter(config["output"])
+        self.running = True
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self.main())
+        finally:
+            self.report.close()
+
+    async def main(self) -> None:
+        raise NotImplementedError
+
+    async def until_stopped(self) -> None:
+        """Returns once SIGTERM has set `running` to False."""
+        while self.running:
+            await asyncio.sleep(0.05)

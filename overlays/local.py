@@ -1,9 +1,10 @@
 """Run one overlay deployment's agents as local processes on loopback addresses
 (127.N.0.2: one /16 each, as members of different ASes), with no underlay: for benchmarks
-(bench/cdn.py, bench/onion.py) and the tests of an overlay's protocol machinery, which need real sockets but not the emulated
-Internet. Each member gets the config file the experiment runner would write
-(overlays/README.md); `underlay`, when given, is the underlay view an overlay whose spec
-asks for one reads (AS paths, configured RTTs), made up by the test."""
+(bench/cdn.py, bench/onion.py) and the tests of an overlay's protocol machinery, which
+need real sockets but not the emulated Internet. Each member gets the config file the
+experiment runner would write (overlays/README.md); `underlay`, when given, is the
+underlay view an overlay whose spec asks for one reads (AS paths, configured RTTs), made
+up by the test."""
 from __future__ import annotations
 
 import json
@@ -37,8 +38,8 @@ class LocalDeployment:
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
         for host in self.hosts:
             name = host["name"]
-            config = {"overlay": self.module.rsplit(".", 1)[-1], "host": host, "peers": [h for h in self.hosts
-                                                                if h is not host],
+            config = {"overlay": self.module.rsplit(".", 1)[-1], "host": host,
+                      "peers": [h for h in self.hosts if h is not host],
                       "params": self.params, "output": str(self.folder / f"{name}.jsonl"),
                       "seed": f"{self.seed}:{name}", "t0": t0, "as_hops": {}, **view}
             path = self.folder / f"{name}.config.json"

@@ -18,31 +18,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from . import CdnParams
-from ..agent import Reporter
+from ..agent import AsyncAgent
 from .net import Control
 
 if TYPE_CHECKING:  # the roles' modules are imported when a host runs them
     from .router import Choose
 
 
-class CdnAgent:
+class CdnAgent(AsyncAgent):
     """`choose`: the request router's own policy in place of `routing.policy`'s
     (overlays/cdnlab gives the lab's)."""
     def __init__(self, config: Dict[str, Any], choose: Optional[Choose] = None):
-        self.config, self.choose = config, choose
+        super().__init__(config)
+        self.choose = choose
         self.params = CdnParams.model_validate(config["params"])
-        self.me = config["host"]
-        self.members: List[Dict[str, Any]] = [self.me, *config["peers"]]
-        self.report = Reporter(config["output"])
-        self.running = True
 
-    def run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        finally:
-            self.report.close()
-
-    async def _main(self) -> None:
+    async def main(self) -> None:
         from .client import Clients
         from .edge import EdgeDuties, PythonEdge
         from .nginx import NginxEdge
@@ -79,8 +70,7 @@ class CdnAgent:
             if duties is not None:
                 duties.start()
             self.report({"event": "started", "roles": roles})
-            while self.running:
-                await asyncio.sleep(0.1)
+            await self.until_stopped()
         finally:
             if duties is not None:
                 duties.stop()

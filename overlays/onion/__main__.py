@@ -21,7 +21,7 @@ import json
 import random
 from typing import Any, Dict, List, Optional
 
-from ..agent import Reporter
+from ..agent import AsyncAgent
 from . import OnionParams
 from .authority import Authority, fetch, publish
 from .client import OnionProxy
@@ -32,12 +32,10 @@ from .relay import Relay
 CONSENSUS_PATIENCE = 30.0
 
 
-class OnionAgent:
+class OnionAgent(AsyncAgent):
     def __init__(self, config: Dict[str, Any]):
-        self.config = config
+        super().__init__(config)
         self.params = OnionParams.model_validate(config["params"])
-        self.me = config["host"]
-        self.members: List[Dict[str, Any]] = [self.me, *config["peers"]]
         self.names = {m["name"]: m["ip"] for m in self.members}
         self.asn_of = {m["ip"]: m["asn"] for m in self.members}
         view: Dict[str, Any] = {}
@@ -50,21 +48,13 @@ class OnionAgent:
         self.rtt_table: Dict[str, Dict[str, float]] = view.get("rtt_ms", {})
         self.by_ip = {m["ip"]: m["name"] for m in self.members}
         self.rng = random.Random(config["seed"])
-        self.report = Reporter(config["output"])
-        self.running = True
 
     def rtt(self, a_ip: str, b_ip: str) -> Optional[float]:
         """Configured RTT between two members' addresses (None: not known)."""
         a, b = self.by_ip.get(a_ip), self.by_ip.get(b_ip)
         return self.rtt_table.get(a or "", {}).get(b or "")
 
-    def run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        finally:
-            self.report.close()
-
-    async def _main(self) -> None:
+    async def main(self) -> None:
         p, me = self.params, self.me
         auth_ip = self.names[p.authority]
         key = authority_key(self.config["overlay"], p.authority, self.config["t0"])
@@ -96,8 +86,7 @@ class OnionAgent:
                     host, _, port = p.prebuild.rpartition(":")
                     proxy.prebuild(self.names.get(host, host), int(port))
                 await self._sample(proxy, consensus)
-        while self.running:
-            await asyncio.sleep(0.05)
+        await self.until_stopped()
         for close in reversed(closers):
             result = close()
             if asyncio.iscoroutine(result):

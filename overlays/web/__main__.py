@@ -17,7 +17,7 @@ import struct
 import time
 from typing import Any, Dict, Tuple
 
-from ..agent import Reporter
+from ..agent import AsyncAgent
 from . import WebParams
 
 CHUNK = 64 * 1024
@@ -38,30 +38,20 @@ async def socks5_connect(port: int, host: str, dst_port: int
     return reader, writer
 
 
-class WebAgent:
+class WebAgent(AsyncAgent):
     def __init__(self, config: Dict[str, Any]):
+        super().__init__(config)
         self.params = WebParams.model_validate(config["params"])
-        self.me = config["host"]
-        members = [self.me, *config["peers"]]
-        self.ips = {m["name"]: m["ip"] for m in members}
+        self.ips = {m["name"]: m["ip"] for m in self.members}
         self.is_client = self.me["name"] in self.params.client_hosts(list(self.ips))
-        self.report = Reporter(config["output"])
-        self.running = True
 
-    def run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        finally:
-            self.report.close()
-
-    async def _main(self) -> None:
+    async def main(self) -> None:
         server = None
         if self.me["name"] in self.params.servers:
             server = await asyncio.start_server(self._serve, self.me["ip"], self.params.port)
         task = asyncio.get_running_loop().create_task(self._fetch_loop()) \
             if self.is_client else None
-        while self.running:
-            await asyncio.sleep(0.05)
+        await self.until_stopped()
         if task is not None:
             task.cancel()
         if server is not None:

@@ -236,7 +236,8 @@ def proxy(descs, records, hops=3):
 
 async def through(p: OnionProxy, ip: str, port: int, data: bytes) -> bytes:
     """A stream to ip:port through the proxy's SOCKS front end: what comes back."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", p.server.sockets[0].getsockname()[1])
+    port_of_socks = p.server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of_socks)
     writer.write(b"\x05\x01\x00\x05\x01\x00\x01" + bytes(map(int, ip.split("."))) +
                  port.to_bytes(2, "big"))
     assert await reader.readexactly(2) == b"\x05\x00"
