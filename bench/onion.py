@@ -38,7 +38,7 @@ async def download(ip: str, size: int, socks: bool) -> Tuple[float, int]:
     """Seconds to fetch `size` bytes from the web server, and the bytes received."""
     began = time.monotonic()
     if socks:
-        reader, writer = await socks5_connect(9050, "w", 8080)
+        reader, writer = await socks5_connect(9050, ip, 8080)
     else:
         reader, writer = await asyncio.open_connection(ip, 8080)
     writer.write(f"GET /{size} HTTP/1.0\r\n\r\n".encode())

@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(mininet openvswitch-switch iproute2 iputils-ping traceroute tcpdump ethtool fping
-          iperf3 procps psmisc python3-venv python3-dev gcc git nginx curl dnsutils)
+          iperf3 procps psmisc python3-venv python3-dev gcc git nginx curl dnsutils tor)
 # shellcheck source=vagrant/apt.sh
 . "$repo/vagrant/apt.sh"
 apt_install_missing "${packages[@]}" || say "Debian packages present"

@@ -4,8 +4,8 @@
 
 Server: HTTP/1.0 on `port`; `GET /<n>` answers n zero bytes (at most 1 GiB).
 Client: one fetch at a time, sizes in turn, servers in turn, `interval` seconds apart
-after `delay`; direct, or through the SOCKS5 proxy on 127.0.0.1:`socks_port` with the
-server's host name (the proxy resolves it: curl's --socks5-hostname). Per fetch:
+after `delay`; direct, or through the SOCKS5 proxy on 127.0.0.1:`socks_port` (the
+server's address: real tor's exits in a test network resolve no names). Per fetch:
 `ttfb_ms` (from before the connection to the response's first byte), `ttlb_ms` (to its
 last), both with `size` and `server`, and `fetched` 1, or 0 with `why` when the fetch
 failed, timed out or came back short.
@@ -13,6 +13,7 @@ failed, timed out or came back short.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import struct
 import time
 from typing import Any, Dict, Tuple
@@ -24,11 +25,12 @@ CHUNK = 64 * 1024
 MAX_OBJECT = 1 << 30
 
 
-async def socks5_connect(port: int, host: str, dst_port: int
+async def socks5_connect(port: int, ip: str, dst_port: int
                          ) -> Tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A SOCKS5 CONNECT to ip:dst_port through the proxy on 127.0.0.1:port (the address,
+    not a name: tor's exits in a test network resolve no names)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    name = host.encode()
-    writer.write(b"\x05\x01\x00" + b"\x05\x01\x00\x03" + bytes([len(name)]) + name
+    writer.write(b"\x05\x01\x00" + b"\x05\x01\x00\x01" + ipaddress.IPv4Address(ip).packed
                  + struct.pack("!H", dst_port))
     greeting = await reader.readexactly(2)
     reply = await reader.readexactly(10)
@@ -102,7 +104,7 @@ class WebAgent(AsyncAgent):
         p = self.params
         began = time.monotonic()
         if p.via == "socks":
-            reader, writer = await socks5_connect(p.socks_port, server, p.port)
+            reader, writer = await socks5_connect(p.socks_port, self.ips[server], p.port)
         else:
             reader, writer = await asyncio.open_connection(self.ips[server], p.port)
         try:

@@ -114,7 +114,8 @@ def test_a_python_circuit_carries_curl_and_a_middle_sees_only_cells(tmp_path, to
 @pytest.mark.parametrize("name", ["onion-latency", "onion-as-adversary"])
 def test_the_bundled_onion_experiments_meet_their_expectations(tmp_path, name):
     """As the README runs them: the circuit's time to first byte agrees with the model of
-    the configured delays; as-aware selection exposes fewer circuits than vanilla."""
+    the configured delays, real Tor bootstraps and carries the same fetches, and no tor
+    outlives the run; as-aware selection exposes fewer circuits than vanilla."""
     done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
                            str(ROOT / "experiments" / f"{name}.yaml"), "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=400)
@@ -122,7 +123,11 @@ def test_the_bundled_onion_experiments_meet_their_expectations(tmp_path, name):
     run = next((tmp_path / name).iterdir())
     m = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
     if name == "onion-latency":
-        assert m["via_onion.ttlb_median_ms.5mib"] > m["direct.ttlb_median_ms.5mib"]
+        for way in ("via_onion", "via_tor"):
+            assert m[f"{way}.ttlb_median_ms.5mib"] > m["direct.ttlb_median_ms.5mib"]
         assert m["onion.pairs"] == 1  # the circuit is a path report the harness compares
+        assert m["tor.bootstrapped.count"] == 12  # 3 authorities, 8 relays, 1 client
+        left = subprocess.run(["pgrep", "-x", "tor"], capture_output=True, text=True)
+        assert not left.stdout.strip()
     else:
         assert m["vanilla.as_shared.count"] == m["as_aware.as_shared.count"] == 3000

@@ -298,3 +298,27 @@ def test_a_hundred_concurrent_circuits_through_one_relay():
             await r.close()
         server.close()
     asyncio.run(main())
+
+
+def test_torrc_of_each_role_follows_the_test_network_templates():
+    from overlays.tor import TorParams, check as tor_check, ports as tor_ports
+    from overlays.tor.torrc import dir_authority, nickname, torrc
+    line = dir_authority("as3.h1", "10.3.1.2", 5000, 7000, "AB" * 20, "CD" * 20)
+    assert line == (f"DirAuthority tas3h1 orport=5000 no-v2 v3ident={'AB' * 20} "
+                    f"10.3.1.2:7000 {'CD' * 20}")
+    auth = torrc("authority", "as3.h1", "10.3.1.2", "/d", [line], 5000, 7000, 9050)
+    for option in ("TestingTorNetwork 1", "V3AuthoritativeDirectory 1", "DirPort 10.3.1.2:7000",
+                   "ORPort 10.3.1.2:5000", "ExitRelay 0", "ShutdownWaitLength 0", line):
+        assert option in auth.splitlines()
+    exit_ = torrc("relay", "as4.h1", "10.4.1.2", "/d", [line], 5000, 7000, 9050, exit=True)
+    assert "ExitPolicyRejectPrivate 0" in exit_ and "AuthoritativeDirectory 1" not in exit_
+    client = torrc("client", "as5.h1", "10.5.1.2", "/d", [line], 5000, 7000, 9150)
+    assert "SocksPort 127.0.0.1:9150" in client and "ORPort" not in client
+    assert nickname("as1000.h12345678901234") == "tas1000h12345678901"  # 19 characters
+    p = TorParams(authorities=["a"], relays=[{"host": "a"}, {"host": "x"}])
+    problems = [m for _, m in tor_check(p, ["a", "c"])]
+    assert any("is an authority" in m for m in problems)
+    assert any("'x' runs no agent" in m for m in problems)
+    assert any("no relay is an exit" in m for m in problems)
+    assert {port.number for port in tor_ports(p, "a")} == {5000, 7000, 7001}
+    assert [(port.number, port.on) for port in tor_ports(p, "c")] == [(9050, "loopback")]
