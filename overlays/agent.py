@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from typing import IO, Any, Callable, Dict, List, Optional, Sequence
 
@@ -44,6 +45,12 @@ def main(make_agent: Callable[[Dict[str, Any]], Any], description: str) -> None:
     finally:
         for daemon in reversed(_DAEMONS):
             daemon.stop()
+    # The agent has closed its sockets and flushed its records: skip the interpreter's
+    # teardown of every module (about 70 ms of CPU with cryptography and pydantic loaded),
+    # which, when 70 agents stop at once on two cores, alone outlasts the 2 s allowed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class DaemonError(RuntimeError):
