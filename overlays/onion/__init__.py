@@ -4,7 +4,7 @@ One deployment is one small onion network: a directory `authority` that signs th
 consensus, `relays` (guards, middles, exits: OR port, onion key, bandwidth, family, exit
 policy) and `clients`, each an onion proxy with a SOCKS5 port on the host's loopback.
 The modules: cells (the 512-byte cell format), crypto (per-hop handshake and layers),
-directory (descriptors, the signed consensus, exit policies), path (path selection,
+directory (descriptors, the signed consensus), exitpolicy, path (path selection,
 vanilla and as-aware), link (a TCP link carrying cells), relay, client (the onion proxy
 and SOCKS5), authority, analysis (metrics).
 
@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 
 from ..spec import OverlaySpec, Params, Port
 from .analysis import metrics
-from .directory import parse_rule
+from .exitpolicy import parse_rule
 
 
 class RelaySpec(Params):

@@ -14,15 +14,16 @@ network's privacy properties do not rest on it.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 import json
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Tuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .exitpolicy import exit_policy_accepts
 
 MAX_CONSENSUS = 1 << 20  # bytes a client accepts
 
@@ -57,35 +58,6 @@ class Descriptor:
         """Whether this relay's exit policy lets it open a stream to ip:port (first
         matching rule; no rule matching: reject)."""
         return self.exit and exit_policy_accepts(self.exit_policy, ip, port)
-
-
-@functools.lru_cache(maxsize=4096)
-def parse_rule(rule: str) -> Tuple[bool, Optional[ipaddress.IPv4Network], int, int]:
-    """'accept|reject ADDR[/LEN]|*:PORT[-PORT]|*' -> (accept, network or None, lo, hi)."""
-    verb, _, target = rule.strip().partition(" ")
-    if verb not in ("accept", "reject"):
-        raise ValueError(f"a rule starts with accept or reject, not {verb!r}")
-    addr, sep, ports = target.strip().rpartition(":")
-    if not sep:
-        raise ValueError("a rule's target is ADDR:PORT (either may be *)")
-    net = None if addr == "*" else ipaddress.IPv4Network(addr, strict=False)
-    if ports == "*":
-        lo, hi = 1, 65535
-    else:
-        a, _, b = ports.partition("-")
-        lo, hi = int(a), int(b or a)
-        if not 1 <= lo <= hi <= 65535:
-            raise ValueError(f"ports {ports!r} out of 1..65535")
-    return verb == "accept", net, lo, hi
-
-
-def exit_policy_accepts(policy: Sequence[str], ip: str, port: int) -> bool:
-    address = ipaddress.IPv4Address(ip)
-    for rule in policy:
-        accept, net, lo, hi = parse_rule(rule)
-        if (net is None or address in net) and lo <= port <= hi:
-            return accept
-    return False
 
 
 def authority_key(overlay: str, authority: str, t0: float) -> Ed25519PrivateKey:

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from . import cells
 from .crypto import HandshakeError, HopKeys, raw, server_handshake
-from .directory import Descriptor, exit_policy_accepts
+from .directory import Descriptor
+from .exitpolicy import exit_policy_accepts
 from .link import Link
 
 Report = Callable[[Dict], None]

@@ -12,8 +12,8 @@ from overlays.onion import OnionParams, check
 from overlays.onion import cells
 from overlays.onion.client import OnionProxy
 from overlays.onion.crypto import ClientHandshake, HandshakeError, raw, server_handshake
-from overlays.onion.directory import (ConsensusError, Descriptor, authority_key,
-                                      exit_policy_accepts, sign, verify)
+from overlays.onion.directory import ConsensusError, Descriptor, authority_key, sign, verify
+from overlays.onion.exitpolicy import exit_policy_accepts
 from overlays.onion.path import NoPath, choose, choose_guard
 from overlays.onion.relay import Relay
 
