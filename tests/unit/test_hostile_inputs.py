@@ -2,7 +2,6 @@
 gets exit 2 and one located line per problem, in plain words, fast and in little memory;
 no file's content is echoed beyond a short excerpt, and never a control character. Then
 CI's fuzzing: 600 seeded mutations of every bundled topology and experiment."""
-import os
 import random
 import re
 import subprocess
