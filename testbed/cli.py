@@ -92,7 +92,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         student_uid()
     except SandboxUnavailable as exc:
         return _die(args, str(exc))
-    signal.signal(signal.SIGTERM, _raise_exit)
+    _take_signals()
     from mininet.log import setLogLevel
     setLogLevel("warning")
     out = Path(args.out)
@@ -262,6 +262,15 @@ def _raise_exit(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _take_signals() -> None:
+    """SIGTERM and SIGHUP end the command through its clean-up, as Ctrl-C does. Ctrl-C's
+    own handler is set too: a process started in the background of a script inherits
+    SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int]",
                   banner: bool = True) -> int:
     """Bring net up, run body(underlay) for the exit status, and always tear down (on
@@ -272,8 +281,7 @@ def _with_network(args: argparse.Namespace, net: Any, body: "Callable[[Any], int
     from .output.tables import print_banner
     from .underlay.emulation import Underlay, UnderlayError
     console = args.ui.out
-    signal.signal(signal.SIGTERM, _raise_exit)
-    signal.signal(signal.SIGHUP, _raise_exit)
+    _take_signals()
     from mininet.log import setLogLevel
     setLogLevel("warning")
     underlay = Underlay(net, controller_port=getattr(args, "controller_port", None),
@@ -464,8 +472,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         make_underlay(plan.net).preflight()
     except UnderlayError as exc:
         return _die(args, str(exc))
-    signal.signal(signal.SIGTERM, _raise_exit)
-    signal.signal(signal.SIGHUP, _raise_exit)
+    _take_signals()
     from mininet.log import setLogLevel
     setLogLevel("warning")
     runner = Runner(plan, Path(args.out), trials=args.trials, seed=args.seed,

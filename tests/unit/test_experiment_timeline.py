@@ -60,3 +60,21 @@ def test_order_starts_first_then_file_order_then_ends(tmp_path):
     assert got[-1] == (30.0, "stop", "v")  # implied stop at the end
     assert (20.0, "stop", "w") in got
     assert sched.choices == {"random-inter-as": sched.choices["random-inter-as"]}
+
+
+def test_commands_that_build_networks_take_ctrl_c_even_when_started_ignoring_it():
+    """A run started in the background of a script inherits SIGINT ignored; the command
+    still needs Ctrl-C to raise KeyboardInterrupt, so that it tears down and marks the
+    run interrupted."""
+    import signal
+
+    from testbed import cli
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        cli._take_signals()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is cli._raise_exit
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
