@@ -37,6 +37,20 @@ def wait_for(path: Path, metric: str, timeout: float = 30.0) -> dict:
     raise AssertionError(f"no {metric} in {path}")
 
 
+def settle(path: Path, quiet: float = 1.0, timeout: float = 30.0) -> None:
+    """Wait until the capture file stops growing: under load tcpdump lags behind the
+    traffic, and what it has not read when it is stopped is lost."""
+    last, since = -1, time.monotonic()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        size = path.stat().st_size if path.exists() else 0
+        if size != last:
+            last, since = size, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)
+
+
 def streams(pcap: Path, port: int) -> dict:
     """TCP payload bytes per direction of every connection to or from `port`, in
     sequence order."""
@@ -89,7 +103,7 @@ def test_a_python_circuit_carries_curl_and_a_middle_sees_only_cells(tmp_path, to
         finally:
             agents.signal()
             stopped = agents.reap()
-            time.sleep(0.5)
+            settle(pcap)
             capture.terminate()
             capture.wait()
             server.terminate()
