@@ -4,9 +4,11 @@
 need real sockets but not the emulated Internet. Each member gets the config file the
 experiment runner would write (overlays/README.md); `underlay`, when given, is the
 underlay view an overlay whose spec asks for one reads (AS paths, configured RTTs), made
-up by the test."""
+up by the test. `instances` runs several agents per member (the overlay's spec must allow
+it), named and shifted as the runner does: `member@k`, ports + k × the spec's stride."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -21,11 +23,19 @@ REPO = Path(__file__).resolve().parents[1]
 
 class LocalDeployment:
     def __init__(self, module: str, params: Dict[str, Any], members: List[str], folder: Path,
-                 seed: str = "1", underlay: Optional[Dict[str, Any]] = None):
+                 seed: str = "1", underlay: Optional[Dict[str, Any]] = None,
+                 instances: int = 1):
         self.module, self.params, self.folder, self.seed = module, params, folder, seed
         self.underlay = underlay
-        self.hosts = [{"name": name, "ip": f"127.{i + 1}.0.2", "asn": 100 + i}
-                      for i, name in enumerate(members)]
+        stride = importlib.import_module(module).SPEC.instance_stride
+        assert instances == 1 or stride, f"{module} runs one agent per host"
+        self.labels: List[str] = []
+        self.hosts: List[Dict[str, Any]] = []
+        for i, name in enumerate(members):
+            for k in range(instances):
+                self.labels.append(name if instances == 1 else f"{name}@{k}")
+                self.hosts.append({"name": name, "ip": f"127.{i + 1}.0.2", "asn": 100 + i,
+                                   "instance": k, "port_shift": k * stride})
         self.procs: Dict[str, subprocess.Popen] = {}
 
     def start(self) -> "LocalDeployment":
@@ -36,8 +46,7 @@ class LocalDeployment:
             (self.folder / "underlay.json").write_text(json.dumps(self.underlay))
             view = {"underlay": str(self.folder / "underlay.json")}
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-        for host in self.hosts:
-            name = host["name"]
+        for name, host in zip(self.labels, self.hosts):
             config = {"overlay": self.module.rsplit(".", 1)[-1], "host": host,
                       "peers": [h for h in self.hosts if h is not host],
                       "params": self.params, "output": str(self.folder / f"{name}.jsonl"),
@@ -70,10 +79,12 @@ class LocalDeployment:
 
     def records(self) -> List[Dict[str, Any]]:
         out = []
-        for host in self.hosts:
-            path = self.folder / f"{host['name']}.jsonl"
+        for name, host in zip(self.labels, self.hosts):
+            path = self.folder / f"{name}.jsonl"
             if path.exists():
-                out += [{**json.loads(line), "host": host["name"]}
+                who = {"host": host["name"], **({"instance": host["instance"]}
+                                                 if "@" in name else {})}
+                out += [{**json.loads(line), **who}
                         for line in path.read_text().splitlines() if line.strip()]
         return out
 

@@ -19,6 +19,10 @@ overlay package's `__init__.py` (see overlays/README.md, "Adding an overlay").
 - `underlay_view`: the agents get the underlay's AS paths and configured RTTs between
   members (config key `underlay`: a JSON file), for path choices that avoid ASes and for
   latency models; off by default, as it takes a moment per hundred members.
+- `instance_stride`: the overlay can run several agents per host (the deployment's
+  `instances`): instance k binds every port of `ports()` plus k × stride, and finds its
+  own and its peers' shift in their records (`port_shift`). 0 (the default): one agent
+  per host, and `instances` above 1 is refused.
 
 Imports nothing of the harness: agents import their package, and so this module.
 """
@@ -80,3 +84,4 @@ class OverlaySpec:
     metrics: Optional[Callable[[List[Dict[str, Any]], Any], Dict[str, float]]] = None
     plots: Optional[Callable[[List[Deployed], Path], List[Path]]] = None
     underlay_view: bool = False
+    instance_stride: int = 0

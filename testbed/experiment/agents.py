@@ -1,5 +1,5 @@
-"""Overlay deployments: agent processes in host namespaces, started and stopped by the
-contract in overlays/README.md.
+"""Overlay deployments: agent processes in host namespaces (one per member host, or
+`instances` of them), started and stopped by the contract in overlays/README.md.
 
 Each agent runs `python -m <module> --config <file>` in its host (the underlay's
 `spawn`: in the host's namespace, in its own session), with the repository on
@@ -27,7 +27,7 @@ from ..control import policy
 from ..control.routes import forwarding_tables
 from ..measure.paths import one_way
 from ..model.network import Network
-from .overlays import members, params_of, spec_of
+from .overlays import agents, members, params_of, spec_of
 from .schema import Overlay
 
 STOP_GRACE_S = 2.0
@@ -36,9 +36,12 @@ AgentWrap = Callable[[List[str], Path, Path], List[str]]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def host_record(net: Network, name: str) -> Dict[str, Any]:
-    host = net.hosts[name]
-    return {"name": name, "ip": host.ip, "asn": host.asn}
+def agent_record(net: Network, agent: Any) -> Dict[str, Any]:
+    """An agent as the config names it (itself and its peers): its host, and which of
+    the host's agents it is, with the shift of its ports."""
+    host = net.hosts[agent.host]
+    return {"name": agent.host, "ip": host.ip, "asn": host.asn,
+            "instance": agent.instance, "port_shift": agent.port_shift}
 
 
 def as_hops(net: Network, names: List[str]) -> Dict[str, Dict[str, int]]:
@@ -107,9 +110,12 @@ class Deployment:
             view = {"underlay": str(view_path)}
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]), "PYTHONUNBUFFERED": "1"}
-        for name in names:
-            config = {"overlay": self.overlay.name, "host": host_record(self.net, name),
-                      "peers": [host_record(self.net, p) for p in names if p != name],
+        everyone = agents(self.overlay, self.net)
+        records = {a.label: agent_record(self.net, a) for a in everyone}
+        for agent in everyone:
+            name = agent.label
+            config = {"overlay": self.overlay.name, "host": records[name],
+                      "peers": [r for label, r in records.items() if label != name],
                       "params": params, "output": str(self.dir / f"{name}.jsonl"),
                       "seed": f"{self.seed}:{name}", "t0": self.t0, "as_hops": hops, **view}
             config_path = self.dir / f"{name}.config.json"
@@ -118,7 +124,8 @@ class Deployment:
             argv = [sys.executable, "-m", self.overlay.module, "--config", str(config_path)]
             if wrap is not None:
                 argv = wrap(argv, config_path, Path(config["output"]))
-            self.procs[name] = spawn(name, argv, stdout=log, stderr=log, env=env, cwd=str(REPO))
+            self.procs[name] = spawn(agent.host, argv, stdout=log, stderr=log, env=env,
+                                     cwd=str(REPO))
             log.close()
         return [p.pid for p in self.procs.values()]
 

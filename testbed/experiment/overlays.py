@@ -6,11 +6,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import shutil
-from typing import Any, Dict, Iterator, List, Tuple
+from dataclasses import replace
+from typing import Any, Dict, Iterator, List, NamedTuple, Tuple
 
 import pydantic
 
-from overlays.spec import OverlaySpec
+from overlays.spec import OverlaySpec, Port
 
 from ..model.checks import Problem
 from ..model.diagnostics import excerpt
@@ -41,6 +42,28 @@ def spec_of(module: str) -> OverlaySpec:
 def members(overlay: Overlay, net: Network) -> List[str]:
     """The deployment's hosts: `all` in name order, or the file's list in file order."""
     return sorted(net.hosts) if overlay.hosts == "all" else list(overlay.hosts)
+
+
+class Agent(NamedTuple):
+    """One agent of a deployment: `label` names its files and records (the host, or
+    `host@k` when the deployment runs several per host)."""
+    label: str
+    host: str
+    instance: int
+    port_shift: int
+
+
+def agents(overlay: Overlay, net: Network) -> List[Agent]:
+    """Every agent of the deployment, members in order, instances within each."""
+    stride = spec_of(overlay.module).instance_stride
+    return [Agent(host if overlay.instances == 1 else f"{host}@{k}", host, k, k * stride)
+            for host in members(overlay, net) for k in range(overlay.instances)]
+
+
+def bound_ports(spec: OverlaySpec, params: Any, host: str, instances: int) -> List[Port]:
+    """The ports the deployment's agents on `host` bind, every instance's."""
+    return [replace(port, number=port.number + k * spec.instance_stride)
+            for k in range(instances) for port in spec.ports(params, host)]
 
 
 def params_of(overlay: Overlay) -> Any:
@@ -76,12 +99,17 @@ def check_overlays(exp: Experiment, net: Network) -> Iterator[Problem]:
             continue
         except pydantic.ValidationError:
             continue  # params_errors reports it
+        if o.instances > 1 and not spec.instance_stride:
+            yield Problem(("overlays", i, "instances"),
+                          f"{o.module} runs one agent per host",
+                          "drop 'instances', or give the overlay's spec an instance_stride")
+            continue
         hosts = [h for h in members(o, net) if h in net.hosts]
         for path, message in spec.check(params, hosts):
             yield Problem(("overlays", i, "params", *path), message)
         start, end = _window(exp, o)
         for host in hosts:
-            for port in spec.ports(params, host):
+            for port in bound_ports(spec, params, host, o.instances):
                 key = (host, port.proto, port.number, port.on)
                 for j, s, e in bound.get(key, []):
                     if s < end and start < e:
@@ -100,7 +128,8 @@ def class_ports(exp: Experiment, net: Network) -> Dict[str, List[int]]:
         spec = spec_of(o.module)
         params = spec.params.model_validate(o.params)
         out[o.name] = sorted({port.number for host in members(o, net)
-                              for port in spec.ports(params, host) if port.on == "host"})
+                              for port in bound_ports(spec, params, host, o.instances)
+                              if port.on == "host"})
     return out
 
 

@@ -44,9 +44,10 @@ class Run:
         return read_jsonl(self.path / "measurements" / f"trial-{trial}" / f"{workload}.jsonl")
 
     def overlay_records(self, trial: int, overlay: str) -> List[Dict[str, Any]]:
-        """All agents' records of a trial, each with the reporting `host` added."""
+        """All agents' records of a trial, each with the reporting `host` added (and its
+        `instance`, where the deployment ran several agents per host: file `host@k`)."""
         folder = self.path / "overlays" / f"trial-{trial}" / overlay
-        return [{**r, "host": f.stem} for f in sorted(folder.glob("*.jsonl"))
+        return [{**r, **_agent_of(f.stem)} for f in sorted(folder.glob("*.jsonl"))
                 for r in read_jsonl(f)]
 
     def link_samples(self, trial: int) -> Tuple[Dict[int, List[Tuple[float, int, int]]],
@@ -235,3 +236,8 @@ def finish_run(path: Path, status: Optional[str] = None, progress: Any = None) -
     images = plots.make_all(run, path / "plots")
     report.write(run, metrics, images)
     return metrics
+
+
+def _agent_of(label: str) -> Dict[str, Any]:
+    host, _, instance = label.partition("@")
+    return {"host": host, "instance": int(instance)} if instance.isdigit() else {"host": label}

@@ -38,10 +38,14 @@ class RandomPairs(Strict):
 
 
 class Overlay(Strict):
-    """An overlay deployment: one agent process per host, all with the same module."""
+    """An overlay deployment: `instances` agent processes per host (one by default), all
+    with the same module."""
     name: Ident
     module: Module
     hosts: Union[Literal["all"], List[NodeName]] = Field(description="hosts that run an agent")
+    instances: Int = Field(1, ge=1, le=64,
+                           description="agents per host, on distinct ports (overlays "
+                                       "whose spec allows it: a DHT of 256 nodes on 32 hosts)")
     params: Dict[str, Any] = Field(default_factory=dict,
                                    description="the overlay's knobs (checked against its "
                                                "OverlaySpec), passed to every agent")

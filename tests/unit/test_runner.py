@@ -11,6 +11,7 @@ from testbed.experiment.actions import REGISTRY
 from testbed.experiment.loader import load_experiment
 from testbed.experiment.results import load_run
 from testbed.experiment.runner import Runner
+from testbed.model.diagnostics import InvalidInput
 
 from fake_underlay import FakeUnderlay
 
@@ -101,6 +102,38 @@ def test_overlay_agents_get_validated_params_and_stop_on_time(tmp_path):
     stopped = [e for e in load_run(outcome.run).events if e.get("type") == "overlay_stopped"]
     # the agents cannot bind 10.x here and exit at once; either way none had to be killed
     assert stopped and stopped[0]["killed"] == []
+
+
+def test_several_agents_per_host_get_their_own_ports_files_and_records(tmp_path):
+    plan = experiment(tmp_path, """\
+        overlays:
+          - {name: d, module: overlays.dht, hosts: [as100.h1, as300.h1], instances: 3,
+             params: {port: 5000}, stop: 1s}
+        """)
+    outcome, made = run(plan, tmp_path)
+    assert outcome.status == "complete", outcome.error
+    spawned = [c[1] for c in made[0].calls if c[0] == "spawn"]
+    assert spawned == ["as100.h1"] * 3 + ["as300.h1"] * 3  # in the hosts' namespaces
+    folder = outcome.run / "overlays" / "trial-1" / "d"
+    config = json.loads((folder / "as300.h1@1.config.json").read_text())
+    assert config["host"] == {**config["host"], "name": "as300.h1", "instance": 1,
+                              "port_shift": 1}
+    assert [(p["name"], p["instance"]) for p in config["peers"]] == [
+        ("as100.h1", 0), ("as100.h1", 1), ("as100.h1", 2), ("as300.h1", 0), ("as300.h1", 2)]
+    # the traffic class counts every instance's port
+    assert ("set_classes", {"d": [5000, 5001, 5002]}) in made[0].calls
+    (folder / "as300.h1@2.jsonl").write_text('{"t": 1, "metric": "x", "value": 1}\n')
+    records = load_run(outcome.run).overlay_records(1, "d")
+    assert {(r["host"], r.get("instance")) for r in records} == {("as300.h1", 2)}
+
+
+def test_instances_are_refused_for_an_overlay_that_runs_one_agent_per_host(tmp_path):
+    with pytest.raises(InvalidInput) as err:
+        experiment(tmp_path, """\
+            overlays:
+              - {name: e, module: overlays.echo, hosts: [as100.h1], instances: 2}
+            """)
+    assert "runs one agent per host" in str(err.value) and "instances" in str(err.value)
 
 
 def test_an_error_in_a_trial_is_a_failed_run_with_everything_torn_down(tmp_path):
