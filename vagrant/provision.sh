@@ -15,10 +15,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(mininet openvswitch-switch iproute2 iputils-ping traceroute tcpdump ethtool fping
-          iperf3 procps psmisc python3-venv python3-dev gcc git nginx curl dnsutils tor)
+          iperf3 procps psmisc python3-venv python3-dev gcc git nginx curl dnsutils tor
+          transmission-cli opentracker mktorrent)
 # shellcheck source=vagrant/apt.sh
 . "$repo/vagrant/apt.sh"
 apt_install_missing "${packages[@]}" || say "Debian packages present"
+# opentracker's package starts a tracker on port 6969 of every address: the overlays run
+# their own, inside the emulated hosts.
+if [ -d /run/systemd/system ] && systemctl is-enabled --quiet opentracker 2>/dev/null; then
+  systemctl disable --now opentracker >/dev/null 2>&1 || true
+fi
 
 # The unprivileged user student code runs as when `testbed grade` grades it.
 id testbed-student >/dev/null 2>&1 ||

@@ -2,13 +2,15 @@
 HTTP tracker with compact peer lists, and peers speaking the real peer wire protocol
 with rarest-first selection, tit-for-tat choking, an optimistic unchoke, end-game mode
 and an upload cap. `mode: client-server` turns the same peers into the baseline every
-swarm is measured against: only the seeds upload, to everyone at once.
+swarm is measured against: only the seeds upload, to everyone at once. Real software
+runs in the Python parts' places on request (real.py): opentracker as the tracker,
+transmission-cli as chosen members' peer, mktorrent making a real seed's torrent.
 """
 from typing import Iterable, List, Literal, Sequence, Tuple
 
 from pydantic import Field
 
-from ..spec import OverlaySpec, Params, Port
+from ..spec import OverlaySpec, Params, Port, Program
 from .analysis import metrics
 
 
@@ -27,6 +29,11 @@ class BitTorrentParams(Params):
     announce_interval: int = Field(5, ge=1, le=3600, description="the tracker's interval, s")
     port: int = Field(6881, ge=1, le=65535)
     tracker_port: int = Field(6969, ge=1, le=65535)
+    tracker_program: Literal["python", "opentracker"] = Field(
+        "python", description="the tracker: the Python one or opentracker")
+    transmission: List[str] = Field([], max_length=100,
+                                    description="members that run transmission-cli instead "
+                                                "of the Python peer")
     seed: int = Field(1, ge=0, le=2 ** 32 - 1, description="the file's content")
 
 
@@ -40,9 +47,22 @@ def ports(params: BitTorrentParams, host: str) -> Sequence[Port]:
 def check(params: BitTorrentParams, members: List[str]) -> Iterable[Tuple[Tuple, str]]:
     if params.tracker not in members:
         yield ("tracker",), f"'{params.tracker}' runs no agent of this overlay"
-    for i, s in enumerate(params.seeds):
-        if s not in members:
-            yield ("seeds", i), f"'{s}' runs no agent of this overlay"
+    for key in ("seeds", "transmission"):
+        for i, s in enumerate(getattr(params, key)):
+            if s not in members:
+                yield (key, i), f"'{s}' runs no agent of this overlay"
+    if params.piece_kib & (params.piece_kib - 1) and params.transmission:
+        yield ("piece_kib",), "mktorrent makes pieces of a power of two KiB"
 
 
-SPEC = OverlaySpec(params=BitTorrentParams, ports=ports, check=check, metrics=metrics)
+def programs(params: BitTorrentParams) -> Sequence[Program]:
+    out = []
+    if params.tracker_program == "opentracker":
+        out.append(Program("opentracker", "opentracker"))
+    if params.transmission:
+        out += [Program("transmission-cli", "transmission-cli"), Program("mktorrent", "mktorrent")]
+    return out
+
+
+SPEC = OverlaySpec(params=BitTorrentParams, ports=ports, check=check, programs=programs,
+                   metrics=metrics)

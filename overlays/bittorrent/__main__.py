@@ -9,6 +9,11 @@ the tracker (`started`, then every interval, `completed`, `stopped` at its stop)
 connects to the peers it is given, and trades pieces (peer.py). A leecher reports
 `complete_s` and `verified` when its last piece checks out; every peer reports at its
 stop `uploaded_mib`, `downloaded_mib`, `left` (bytes still missing) and `seed`.
+
+With `tracker_program: opentracker` the tracker is opentracker; members listed in
+`transmission` run transmission-cli instead of the Python peer, a seed's torrent made by
+mktorrent (real.py). Each peer reports a `torrent` event with its torrent's maker and
+info hash; a transmission member's `stopped` has `client` and no byte counts.
 """
 from __future__ import annotations
 
@@ -16,13 +21,15 @@ import asyncio
 import hashlib
 import random
 import time
-from typing import Any, Dict, Optional
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
 
 from ..agent import AsyncAgent
 from . import BitTorrentParams
 from .bencode import BencodeError
 from .metainfo import content, make, parse
 from .peer import Peer
+from .real import Opentracker, Transmission, mktorrent, verified_pieces
 from .tracker import Tracker, announce
 
 MIB = 1 << 20
@@ -35,21 +42,37 @@ class BitTorrentAgent(AsyncAgent):
         self.ips = {m["name"]: m["ip"] for m in self.members}
         url = f"http://{self.ips[p.tracker]}:{p.tracker_port}/announce"
         self.data = content(int(p.file_mib * MIB), p.seed)
-        self.torrent = parse(make(self.data, f"file-{p.seed}.bin", p.piece_kib * 1024, url))
+        self.metainfo = make(self.data, f"file-{p.seed}.bin", p.piece_kib * 1024, url)
+        self.torrent = parse(self.metainfo)
         self.is_seed = self.me["name"] in p.seeds
         self.peer_id = b"-TB0001-" + hashlib.sha1(self.me["name"].encode()).digest()[:12]
         self.rng = random.Random(config["seed"])
 
     async def main(self) -> None:
         p, me = self.params, self.me
-        tracker: Optional[Tracker] = None
-        if me["name"] == p.tracker:
+        tracker: Optional[Union[Tracker, Opentracker]] = None
+        if me["name"] == p.tracker and p.tracker_program == "opentracker":
+            tracker = Opentracker(me["ip"], p.tracker_port, self.torrent.info_hash,
+                                  open(self.config["output"] + ".opentracker.log", "ab"))
+            tracker.start()
+        elif me["name"] == p.tracker:
             tracker = Tracker(me["ip"], p.tracker_port, p.announce_interval, self.report)
             await tracker.start()
         if tracker is not None and not self.is_seed:  # the tracker's host only tracks
             await self.until_stopped()
             tracker.close()
             return
+        if me["name"] in p.transmission:
+            await self._transmission()
+        else:
+            await self._python_peer()
+        if tracker is not None:
+            tracker.close()
+
+    async def _python_peer(self) -> None:
+        p, me = self.params, self.me
+        self.report({"event": "torrent", "maker": "python",
+                     "info_hash": self.torrent.info_hash.hex()})
         cs = p.mode == "client-server"
         peer = Peer(self.torrent, self.peer_id, me["ip"], p.port,
                     self.data if self.is_seed else None, p.upload_mbit, p.slots,
@@ -71,8 +94,41 @@ class BitTorrentAgent(AsyncAgent):
         except (OSError, asyncio.TimeoutError, BencodeError):
             pass
         await peer.close()
-        if tracker is not None:
-            tracker.close()
+
+    async def _transmission(self) -> None:
+        """transmission-cli in this agent's place: a seed writes the file and makes its
+        torrent with mktorrent; a leecher takes the Python-made one, and once transmission
+        has finished, every piece on disk is checked here."""
+        p, t = self.params, self.torrent
+        folder = Path(self.config["output"] + ".transmission")
+        folder.mkdir(parents=True, exist_ok=True)
+        torrent_file = folder / "file.torrent"
+        began = time.monotonic()
+        if self.is_seed:
+            (folder / t.name).write_bytes(self.data)
+            raw = mktorrent(folder / t.name, t.piece_length, t.announce, torrent_file)
+            maker = "mktorrent"
+        else:
+            raw = self.metainfo
+            torrent_file.write_bytes(raw)
+            maker = "python"
+        self.report({"event": "torrent", "maker": maker, "info_hash": parse(raw).info_hash.hex()})
+        client = Transmission(torrent_file, folder, self.me["ip"], p.port, p.upload_mbit,
+                              Path(self.config["output"] + ".transmission.log")).start()
+        while self.running and not self.is_seed:
+            if client.finished():
+                good = verified_pieces(folder / t.name, t)
+                self.report({"metric": "complete_s",
+                             "value": round(time.monotonic() - began, 3)})
+                self.report({"metric": "verified", "value": int(len(good) == t.pieces)})
+                break
+            await asyncio.sleep(0.25)
+        await self.until_stopped()
+        client.stop()
+        good = verified_pieces(folder / t.name, t)
+        left = sum(t.size_of(i) for i in range(t.pieces) if i not in good)
+        self.report({"event": "stopped", "seed": self.is_seed, "left": left,
+                     "client": "transmission"})
 
     async def _announce(self, peer: Peer, event: str = "") -> int:
         interval, peers = await announce(

@@ -22,8 +22,8 @@ def metrics(records: List[Dict[str, Any]], params: Any) -> Dict[str, float]:
     if leechers:
         out["completed"] = round(sum(r["left"] == 0 for r in leechers) / len(leechers), 4)
     stops = [r for r in records if r.get("event") == "stopped"]
-    total = sum(r["uploaded_mib"] for r in stops)
-    if total > 0:
+    total = sum(r.get("uploaded_mib", 0) for r in stops)
+    if total > 0 and all("uploaded_mib" in r for r in stops):  # transmission counts none
         out["seed_upload_share"] = round(
             sum(r["uploaded_mib"] for r in stops if r.get("seed")) / total, 4)
     return out

@@ -177,3 +177,18 @@ def test_an_announce_to_a_tracker_over_http():
         tracker.close()
         return interval, peers
     assert asyncio.run(main()) == (7, [("127.0.0.1", 7000)])
+
+
+def test_mktorrent_makes_the_torrent_the_python_peers_make_and_pieces_are_checked(tmp_path):
+    from overlays.bittorrent.real import mktorrent, verified_pieces
+    data = content(700_000, 3)
+    (tmp_path / "file-3.bin").write_bytes(data)
+    ours = parse(make(data, "file-3.bin", 65536, "http://10.0.0.1:6969/announce"))
+    theirs = parse(mktorrent(tmp_path / "file-3.bin", 65536, ours.announce,
+                             tmp_path / "mk.torrent"))
+    assert theirs.info_hash == ours.info_hash and theirs.pieces == 11
+    assert verified_pieces(tmp_path / "file-3.bin", ours) == set(range(11))
+    broken = bytearray(data)
+    broken[65536 * 4 + 10] ^= 1
+    (tmp_path / "file-3.bin").write_bytes(bytes(broken[:600_000]))
+    assert verified_pieces(tmp_path / "file-3.bin", ours) == set(range(11)) - {4, 9, 10}
