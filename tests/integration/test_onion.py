@@ -6,7 +6,6 @@ behind when the agents stop."""
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from testbed.experiment.agents import Deployment
 from testbed.experiment.schema import Overlay
 from testbed.model import load_topology
 from testbed.underlay.emulation import Underlay
+
+from experiment_run import run_experiment
 
 # one guard, one middle, one exit: the path is known in advance
 PARAMS = {"authority": "as30.h1", "hops": 3, "clients": ["as100.h1"],
@@ -130,12 +131,8 @@ def test_the_bundled_onion_experiments_meet_their_expectations(tmp_path, name):
     """As the README runs them: the circuit's time to first byte agrees with the model of
     the configured delays, real Tor bootstraps and carries the same fetches, and no tor
     outlives the run; as-aware selection exposes fewer circuits than vanilla."""
-    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
-                           str(ROOT / "experiments" / f"{name}.yaml"), "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stdout + done.stderr  # every expectation passed
-    run = next((tmp_path / name).iterdir())
-    m = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
+    run, metrics = run_experiment(ROOT / "experiments" / f"{name}.yaml", tmp_path)
+    m = metrics["per_trial"]["1"]
     if name == "onion-latency":
         for way in ("via_onion", "via_tor"):
             assert m[f"{way}.ttlb_median_ms.5mib"] > m["direct.ttlb_median_ms.5mib"]

@@ -1,15 +1,13 @@
 """Transit accounting on a real network: the bytes the inter-AS link counters saw equal
 what the probes sent (within 1%), and the 95th-percentile bill is the rate times the
 price, on both link back ends' default here and the Linux and OVS data planes."""
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from experiment_run import run_experiment
 from throttling import check_throttle, run_throttle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +30,8 @@ metrics: [rtt, loss, transit]
 workloads:
   - {name: load, from: as100.h1, to: as300.h1, rate: 50, size: 1000}
 """)
-    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
-                           str(tmp_path / "exp.yaml"), "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    run = next((tmp_path / "r" / "transit").iterdir())
-    m = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
+    run, metrics = run_experiment(tmp_path / "exp.yaml", tmp_path / "r", timeout=300)
+    m = metrics["per_trial"]["1"]
     frame = 1000 + 14  # the IP packet in its Ethernet frame, as the interfaces count it
     sent = m["load.sent"] * frame / 1e6
     assert m["transit.mbytes.as100>as200"] == pytest.approx(sent, rel=0.01)
@@ -61,12 +55,8 @@ def test_throttle_and_block_on_the_userspace_link_emulator(tmp_path, dataplane):
 def test_ron_tussle_meets_its_expectations(tmp_path):
     """The bundled experiment as the README runs it: the campus's bill rises with the
     RON relay and falls after its throttle, and the report says who pays."""
-    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
-                           str(ROOT / "experiments/ron-tussle.yaml"), "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stdout + done.stderr  # every expectation passed
-    run = next((tmp_path / "ron-tussle").iterdir())
-    m = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
+    run, metrics = run_experiment(ROOT / "experiments/ron-tussle.yaml", tmp_path)
+    m = metrics["per_trial"]["1"]
     assert m["transit.with_ron.bill_usd.as300"] > 5 * m["transit.throttled.bill_usd.as300"]
     assert m["transit.with_ron.share.ron.as300"] > 0.9
     report = (run / "report.md").read_text()

@@ -2,19 +2,16 @@
 namespaces, traffic sealed between them, the tunnel's cost within its expectations."""
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from experiment_run import run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_vpn_overhead_meets_its_expectations(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "testbed.cli", "run",
-                           str(ROOT / "experiments" / "vpn-overhead.yaml"), "--out",
-                           str(tmp_path)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr  # every expectation passed
-    run = next((tmp_path / "vpn-overhead").iterdir())
-    m = json.loads((run / "metrics.json").read_text())["per_trial"]["1"]
+    run, metrics = run_experiment(ROOT / "experiments" / "vpn-overhead.yaml", tmp_path, timeout=300)
+    m = metrics["per_trial"]["1"]
     assert m["vpn.rtt_tunnel_ms.count"] > 100 and m["vpn.tcp_tunnel_mbit.count"] == 2
     stopped = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()
                if '"overlay_stopped"' in line]
