@@ -40,12 +40,20 @@ class DHTAgent(AsyncAgent):
 
     async def main(self) -> None:
         self.began = time.monotonic()
-        lookups = asyncio.get_running_loop().create_task(self._lookups())
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self._lives()), loop.create_task(self._lookups())]
+        await self.until_stopped()
+        # cancelled, not left to notice: a lookup or a finger fix amid peers that have
+        # already stopped waits a timeout per dead peer, and would outlast the 2 s
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.report({"event": "dropped", "value": self.dropped, "misplaced": self.misplaced})
+
+    async def _lives(self) -> None:
         life = 0
         while self.running:
             life = await self._live(life)
-        lookups.cancel()
-        self.report({"event": "dropped", "value": self.dropped, "misplaced": self.misplaced})
 
     async def _live(self, life: int) -> int:
         """One life: join, keep the tables up until stopped or failed; the next life's

@@ -258,9 +258,13 @@ class Node(asyncio.DatagramProtocol):
 
     # --- joining and upkeep ---
     async def join(self, via: List[Ref]) -> bool:
-        """Find my successor through `via`; True once I have one."""
-        found = await self.lookup(self.me.id, via)
-        if found.answer is None:
+        """Find my successor through `via`; True once I have one. The key looked up is
+        my id + 1, not my id: a node that lost every successor (timeouts under load)
+        joins again while the ring still knows it, and a lookup of its own id would
+        answer itself, making it "alone" and its predecessor its successor, a pointer
+        across the whole ring."""
+        found = await self.lookup((self.me.id + 1) % RING, via)
+        if found.answer is None or found.answer.id == self.me.id:
             return False
         self.successors = [found.answer]
         before = await self.stabilise()
