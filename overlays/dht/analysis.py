@@ -16,7 +16,7 @@ import bisect
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from .ring import expected_hops, ideal_hops, successor
+from .ring import RING, expected_hops, ideal_hops, successor
 
 
 def metrics(records: List[Dict[str, Any]], params: Any) -> Dict[str, float]:
@@ -48,10 +48,9 @@ def metrics(records: List[Dict[str, Any]], params: Any) -> Dict[str, float]:
     last = {r["id"]: r for r in records if r.get("event") == "pointers"}  # each node's last
     end = set(ring_at(float("inf")))
     last = {k: r for k, r in last.items() if int(k, 16) in end}  # nodes in the ring at the end
-    out_ring = {"succ_ok": round(sum(
-        1 for r in last.values() if r["succ"]
-        and int(r["succ"][0], 16) == _next(int(r["id"], 16), ring_at(r["t"]))) / len(last), 4)
-    } if last else {}
+    right = [r for r in last.values() if r["succ"] and int(r["succ"][0], 16) ==
+             successor((int(r["id"], 16) + 1) % RING, ring_at(r["t"]))]  # the node after it
+    out_ring = {"succ_ok": round(len(right) / len(last), 4)} if last else {}
     hops = [r["value"] for r in records if r.get("metric") == "hops"]
     out: Dict[str, float] = {"nodes": nodes, **out_ring}
     if lookups:
@@ -95,8 +94,3 @@ def hops_plot(deployments: List[Any], folder: Path) -> List[Path]:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return [path]
-
-
-def _next(node: int, ring: List[int]) -> int:
-    """The node after `node` on the ring."""
-    return ring[bisect.bisect_right(ring, node) % len(ring)] if ring else node
