@@ -1,6 +1,7 @@
 """The userspace link emulator: `python -m testbed.underlay.linkemu.emulator CONFIG.json`.
 
-One process for every emulated link. An emulated link A--B is two veth pairs,
+One process carries many emulated links (`process.LinkEmulator` deals a network's links
+out over one such process per CPU). An emulated link A--B is two veth pairs,
 A <-> a ... b <-> B, with a and b in the root namespace; the emulator reads each frame
 arriving on a (raw AF_PACKET socket), asks that direction's `shaper.Direction` when to
 release it, and writes it to b at that time (and the same from b to a).
@@ -15,9 +16,9 @@ Timing (measured on internet-50 and line-3as, README "Data planes and performanc
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
 process woke up to read it (a sleeping CPU, above all a virtual one, wakes a varying
 ~0.1 ms late: that was the RTT spread); and the timer is armed early by the wake-up time
-the process learns from its own lateness, the last microseconds before the first due
-frame spent awake (once per wake-up), so frames leave on time and never early (a link is
-never faster than configured).
+the process learns from its timer wake-ups out of idle waits, the last microseconds
+before the first due frame spent awake (once per such wake-up), so frames leave on time
+and never early (a link is never faster than configured).
 
 Traffic classes (`classes.ClassFilter`): on the links given classes, each frame is
 classified by port before the shaper, counted under its class, and dropped if its class
@@ -51,13 +52,13 @@ ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
 BUFFER = 4 * 1024 * 1024
-BATCH = 64  # frames read from one socket before looking at the others
 PR_SET_TIMERSLACK = 29
+BATCH = 64  # frames read from one busy socket before looking at the others
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS: struct timespec, CLOCK_REALTIME
 TIMESPEC = struct.Struct("=qq")
 MAX_WAITED = 0.01  # s: a larger gap is the wall clock stepping, not a frame waiting
 WAKE_MAX = 0.0005  # s: never wake up more than this early
-WAKE_GAIN = 0.05  # the EWMA's weight of one release's lateness
+WAKE_GAIN = 0.05  # the EWMA's weight of one wake-up's lateness
 
 
 class _Timespec(ctypes.Structure):
@@ -73,16 +74,24 @@ class TimerFd:
     CLOCK_MONOTONIC, TFD_NONBLOCK, TFD_CLOEXEC, TFD_TIMER_ABSTIME = 1, 0o4000, 0o2000000, 1
 
     def __init__(self) -> None:
-        self._libc = ctypes.CDLL(None, use_errno=True)
-        self.fd = self._libc.timerfd_create(self.CLOCK_MONOTONIC, self.TFD_NONBLOCK | self.TFD_CLOEXEC)
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.timerfd_create(self.CLOCK_MONOTONIC, self.TFD_NONBLOCK | self.TFD_CLOEXEC)
         if self.fd < 0:
             raise OSError(ctypes.get_errno(), "timerfd_create failed")
+        # armed once per release time: one spec filled in place, the call's types declared
+        # (building the structures each time cost ~10 us a call)
+        self._settime = libc.timerfd_settime
+        self._settime.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+        self._spec = _Itimerspec()
+        self._value = self._spec.it_value
+        self._spec_ref = ctypes.addressof(self._spec)
 
     def arm(self, when: float) -> None:
         """Fire at `when` on time.monotonic()'s clock (CLOCK_MONOTONIC)."""
         sec = int(when)
-        spec = _Itimerspec(_Timespec(0, 0), _Timespec(sec, max(1, int((when - sec) * 1e9))))
-        if self._libc.timerfd_settime(self.fd, self.TFD_TIMER_ABSTIME, ctypes.byref(spec), None):
+        self._value.tv_sec = sec
+        self._value.tv_nsec = max(1, int((when - sec) * 1e9))
+        if self._settime(self.fd, self.TFD_TIMER_ABSTIME, self._spec_ref, None):
             raise OSError(ctypes.get_errno(), "timerfd_settime failed")
 
     def clear(self) -> None:
@@ -165,54 +174,68 @@ class Emulator:
         self.send_errors = 0
         self.late_sum = self.late_max = 0.0
         self.late_count = 0
-        # How long a wake-up takes from the timer's moment to a frame going out (timerfd,
-        # epoll, the scheduler, Python): the timer is armed this much early, so frames
-        # leave on time instead of this much late on every delayed crossing.
+        # How late a wake-up comes after the timer's moment (timerfd, epoll, the scheduler,
+        # Python), learned from wake-ups out of an idle wait only: the timer is armed this
+        # much early, so frames leave on time instead of this much late on every delayed
+        # crossing. (Learned from every release, it took the backlog of a busy process
+        # for wake-up time, grew to WAKE_MAX, and the waits awake ate 1/5 of a core.)
         self.wake = 0.0
-
-    def _late(self, seconds: float) -> None:
-        """How late a timed release goes out (the emulator's own timing error), and the
-        wake-up time learned from it (an EWMA, at most WAKE_MAX)."""
-        self.late_sum += seconds
-        self.late_count += 1
-        self.late_max = max(self.late_max, seconds)
-        self.wake = min(WAKE_MAX, max(0.0, self.wake + WAKE_GAIN * seconds))
 
     def run(self) -> None:
         heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
         timer = TimerFd()
         self.epoll.register(timer.fd, select.EPOLLIN)
         armed = None
+        woken = False  # by the timer, out of an idle wait
+        polls, last = 0, {}  # wake-ups so far; socket -> the last one that found it ready
         clock = time.monotonic
         while True:
             now = clock()
-            if heap and now < heap[0][0] <= now + self.wake:
+            if woken and heap and now < heap[0][0]:
                 # woken up early on purpose: wait for the first due frame awake (once
-                # per wake-up, never per frame: under load that would burn the CPU
-                # the input needs)
-                self._late(now - heap[0][0])
+                # per timer wake-up, at most WAKE_MAX)
                 while now < heap[0][0]:
                     now = clock()
             while heap and heap[0][0] <= now:
                 release, _, out, frame = heapq.heappop(heap)
-                self._late(now - release)
+                late = now - release
+                self.late_sum += late
+                self.late_count += 1
+                if late > self.late_max:
+                    self.late_max = late
                 self._send(out, frame)
             if heap and heap[0][0] - self.wake != armed:
                 armed = heap[0][0] - self.wake
                 timer.arm(armed)
-            for fd, _ in self.epoll.poll(1.0):
+            slept_from = clock()
+            woken = False
+            events = self.epoll.poll(1.0)
+            now = polled = clock()
+            polls += 1
+            # wall clock minus monotonic clock, once per wake-up: the receive timestamps
+            # are wall-clock times, the release heap is monotonic
+            offset = time.time() - now
+            for fd, _ in events:
                 if fd == timer.fd:
                     timer.clear()
+                    if armed is not None and slept_from < armed:
+                        woken = True
+                        self.wake = min(WAKE_MAX, max(0.0, self.wake + WAKE_GAIN *
+                                                      (polled - armed - self.wake)))
                     armed = None
                     continue
                 if fd == control_fd:
                     self._control()
                     continue
                 sock, direction, classes, out = routes[fd]
-                # wall clock minus monotonic clock, once per batch: the receive
-                # timestamps are wall-clock times, the release heap is monotonic
-                offset = time.time() - clock()
-                for _ in range(BATCH):
+                # A socket that was ready at the previous wake-up too is busy (a bulk
+                # transfer): read on until it is empty, BATCH frames at most. Others give
+                # one frame (epoll is level-triggered and returns them again if they hold
+                # more): reading every socket until it is empty cost an exception per
+                # socket, ~1/8 of the CPU under probe load.
+                busy = last.get(fd) == polls - 1
+                last[fd] = polls
+                for _ in range(BATCH if busy else 1):
                     try:
                         frame, anc, _, _ = sock.recvmsg(65536, 64)
                     except (BlockingIOError, InterruptedError):
