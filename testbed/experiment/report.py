@@ -137,7 +137,9 @@ def write(run: Any, metrics: Dict[str, Any], images: List[Path]) -> None:
     accuracy = (f"{tl['actions']} actions; lateness p50 {fmt(tl.get('late_ms_p50'))} ms, "
                 f"p99 {fmt(tl.get('late_ms_p99'))} ms, max {fmt(tl.get('late_ms_max'))} ms")
     fidelity = "; ".join(f"trial {f['trial']}: {f['verdict']} (CPU idle {fmt(f['cpu_idle'])}, "
-                         f"emulator {fmt(f['emulator_cpu'])} of a core)" for f in metrics["fidelity"])
+                         f"taken by the hypervisor {fmt(f.get('cpu_steal'))}, busiest emulator "
+                         f"process {fmt(f['emulator_cpu'])} of a core)"
+                         for f in metrics["fidelity"])
     md = [f"# {title}\n", cfg.get("description", "") + "\n",
           _md_table(["", ""], _facts(run)), "\n## Metrics (across trials)\n",
           _md_table(METRIC_HEAD, _metric_rows(metrics)), "\n## Expectations\n",

@@ -207,7 +207,9 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
     if late:
         timeline.update({"late_ms_p50": percentile(late, 50),
                          "late_ms_p99": percentile(late, 99), "late_ms_max": late[-1]})
-    fidelity = [{k: e[k] for k in ("trial", "cpu_idle", "emulator_cpu", "verdict")}
+    # cpu_steal: runs before it was recorded lack it
+    fidelity = [{k: e.get(k) for k in ("trial", "cpu_idle", "cpu_steal", "emulator_cpu",
+                                       "verdict")}
                 for e in run.events if e.get("type") == "trial_fidelity"]
     return {"per_trial": per_trial, "across_trials": across, "expectations": expectations,
             "timeline": timeline, "fidelity": fidelity}

@@ -58,7 +58,8 @@ class Verdict:
     samples: List[Sample]
     throughput: Optional[Dict[str, Any]]
     cpu_idle: float
-    emulator_cpu: Optional[float]  # share of one core, None on the netem back end
+    cpu_steal: float  # share of the CPU time the hypervisor took (a VM's vCPU not running)
+    emulator_cpu: Optional[float]  # busiest emulator process, share of one core; None: netem
     problems: List[str]
 
     def as_dict(self) -> Dict[str, Any]:
@@ -71,9 +72,23 @@ class Verdict:
         return round(sum(s.forwarding_ms for s in self.samples) / routers, 4) if routers else None
 
 
-def cpu_times() -> Tuple[float, float]:
-    fields = [float(x) for x in open("/proc/stat").readline().split()[1:]]
-    return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+def cpu_times() -> Tuple[float, float, float]:
+    """Idle (with iowait), stolen and total CPU time so far, in ticks. Stolen time is the
+    hypervisor running something else on a VM's virtual CPU: a process on it stops for
+    milliseconds at a time, whatever its priority, and every frame it holds waits."""
+    fields = [float(x) for x in open("/proc/stat").readline().split()[1:9]]
+    fields += [0.0] * (8 - len(fields))
+    # user nice system idle iowait irq softirq steal (guest time is inside user time)
+    return fields[3] + fields[4], fields[7], sum(fields)
+
+
+def busiest_share(before: Optional[List[float]], after: Optional[List[float]],
+                  wall: float) -> Optional[float]:
+    """The busiest link emulator process's share of one core between two readings of
+    emulator_cpu_seconds (None without the userspace emulator)."""
+    if before is None or after is None:
+        return None
+    return max((a - b for a, b in zip(after, before)), default=0.0) / max(wall, 1e-9)
 
 
 def expected_rtt(net: Any, tables: Any, props: Any, src: str, dst: str) -> Optional[Tuple[PathSpec, PathSpec]]:
@@ -107,7 +122,7 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
           interval: float = 0.02, throughput: bool = True) -> Verdict:
     net, tables, props = underlay.net, underlay.routing_state().tables(), underlay.link_props
     pairs = pairs or sample_pairs(net)
-    idle0, total0 = cpu_times()
+    idle0, steal0, total0 = cpu_times()
     emu0, wall0 = underlay.emulator_cpu_seconds(), time.monotonic()
     samples = []
     for src, dst in pairs:
@@ -133,12 +148,12 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
                         round(loss_expected, 4), round(1 - len(got) / count, 4))
         _judge(sample, count)
         samples.append(sample)
-    tput = _throughput(underlay, pairs[0]) if throughput and pairs else None
-    idle1, total1 = cpu_times()
+    tput = throughput_of(underlay, pairs[0]) if throughput and pairs else None
+    idle1, steal1, total1 = cpu_times()
     cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
-    emu1 = underlay.emulator_cpu_seconds()
-    emulator_cpu = (emu1 - emu0) / max(time.monotonic() - wall0, 1e-9) \
-        if emu0 is not None and emu1 is not None else None
+    cpu_steal = (steal1 - steal0) / max(total1 - total0, 1e-9)
+    emulator_cpu = busiest_share(emu0, underlay.emulator_cpu_seconds(),
+                                 time.monotonic() - wall0)
     problems = [f"{s.src} -> {s.dst}: {p}" for s in samples for p in s.problems]
     if tput and tput.get("problem"):
         problems.append(tput["problem"])
@@ -146,11 +161,12 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
         problems.append(f"CPU idle only {100 * cpu_idle:.0f}% during the measurement: "
                         "the machine is saturated, timings are not trustworthy")
     if emulator_cpu is not None and tput and tput.get("problem") and emulator_cpu > 0.5:
-        problems.append(f"the link emulator used {100 * emulator_cpu:.0f}% of a core on "
-                        "average, and all of one during the TCP test: it is the bottleneck")
+        problems.append(f"the busiest link emulator process used {100 * emulator_cpu:.0f}% "
+                        "of a core on average, and all of one during the TCP test: it is the "
+                        "bottleneck")
     if not samples:
         problems.append("no sample pair is reachable")
-    return Verdict(not problems, samples, tput, round(cpu_idle, 3),
+    return Verdict(not problems, samples, tput, round(cpu_idle, 3), round(cpu_steal, 3),
                    None if emulator_cpu is None else round(emulator_cpu, 3), problems)
 
 
@@ -194,7 +210,10 @@ def _judge(s: Sample, count: int) -> None:
                           f"{100 * s.expected_loss:.1f}%")
 
 
-def _throughput(underlay: UnderlayAPI, pair: Tuple[str, str], seconds: int = 2) -> Dict[str, Any]:
+def throughput_of(underlay: UnderlayAPI, pair: Tuple[str, str], seconds: int = 2) -> Dict[str, Any]:
+    """TCP goodput (iperf3) from pair[0] to pair[1] for `seconds`, and a problem if it is
+    below 70% of the path's configured bottleneck. Over a long RTT, a 2 s transfer is mostly
+    slow start: sustained rates need longer."""
     net = underlay.net
     src, dst = pair
     underlay.run(dst, "iperf3 -s -1 -D -p 5299 >/dev/null 2>&1")

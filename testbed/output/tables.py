@@ -136,8 +136,10 @@ def print_fidelity(console: Console, name: str, plane: str, backend: str, verdic
         console.print(f"TCP {t['pair']}: {t.get('mbit', '?')} Mbit/s "
                       f"(bottleneck configured: {t.get('bottleneck_mbit') or 'none'})", highlight=False)
     console.print(f"CPU idle during the measurement: {100 * verdict.cpu_idle:.0f}%" +
+                  (f"; taken by the hypervisor: {100 * verdict.cpu_steal:.0f}%"
+                   if verdict.cpu_steal >= 0.005 else "") +
                   ("" if verdict.emulator_cpu is None else
-                   f"; link emulator: {100 * verdict.emulator_cpu:.0f}% of a core"))
+                   f"; busiest link emulator process: {100 * verdict.emulator_cpu:.0f}% of a core"))
     for problem in verdict.problems:
         console.print(f"[red]- {problem}[/]", highlight=False)
     console.print("verdict: " + ("[green]ok[/]" if verdict.ok else "[red]degraded[/]"))

@@ -72,8 +72,9 @@ class UnderlayAPI(Protocol):
     def controller_events(self) -> List[Dict[str, Any]]:
         """What the controller reported so far (`t` wall-clock seconds, `event`, ...)."""
 
-    def emulator_cpu_seconds(self) -> Optional[float]:
-        """CPU time the userspace link emulator used so far (None: no such process)."""
+    def emulator_cpu_seconds(self) -> Optional[List[float]]:
+        """CPU seconds each process of the userspace link emulator used so far (None: no
+        emulator; see fidelity.busiest_share)."""
 
     def link_counters(self) -> Dict[int, Any]:
         """Link index -> the kernel's counters of what crossed it (measure.counters.Count:

@@ -144,5 +144,5 @@ class FakeUnderlay:
         return {link.index: {classes[0]: [250_000 * n, 0]}
                 for link in self.net.links if link.kind == "inter"}
 
-    def emulator_cpu_seconds(self) -> Optional[float]:
+    def emulator_cpu_seconds(self) -> Optional[List[float]]:
         return None

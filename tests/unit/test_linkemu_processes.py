@@ -1,0 +1,80 @@
+"""The link emulator spread over several processes (linkemu.process.LinkEmulator): which
+process holds which link, where each control request goes, and how their stats merge.
+The processes here are stand-ins that record requests (the real ones need root)."""
+import pytest
+
+from testbed.measure.fidelity import busiest_share, cpu_times
+from testbed.process import ProcessError
+from testbed.underlay.linkemu import process
+
+
+class FakeProcess:
+    def __init__(self, links, work_dir, stem="linkemu"):
+        self.links, self.stem, self.requests = [l["id"] for l in links], stem, []
+        self.pid = 1000 + len(self.links)
+
+    def request(self, **request):
+        self.requests.append(request)
+        if request["cmd"] == "stats":
+            return {"ok": True, "links": {str(i): {"a_to_b": {"sent": i}} for i in self.links},
+                    "send_errors": 1, "queued": 2,
+                    "late_ms": {"mean": 0.1 * len(self.links), "max": len(self.links),
+                                "releases": 10 * len(self.links)}}
+        return {"ok": True}
+
+    def stop(self):
+        pass
+
+
+@pytest.fixture
+def emulator(monkeypatch, tmp_path):
+    monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
+    return process.LinkEmulator([{"id": i} for i in (10, 11, 12, 13, 14)], tmp_path, 2)
+
+
+def test_links_are_dealt_out_so_that_a_path_spreads_over_the_processes(emulator):
+    assert [p.links for p in emulator.processes] == [[10, 12, 14], [11, 13]]
+    assert [p.stem for p in emulator.processes] == ["linkemu-0", "linkemu-1"]
+
+
+def test_each_request_reaches_the_process_holding_its_link(emulator):
+    first, second = emulator.processes
+    emulator.request(cmd="set", link=13, params={"delay_ms": 5})
+    emulator.request(cmd="police", link=12, **{"class": "x"}, rate_mbit=0, ports={})
+    assert second.requests == [{"cmd": "set", "link": 13, "params": {"delay_ms": 5}}]
+    assert first.requests[0]["link"] == 12
+    emulator.request(cmd="classes", links=[10, 11, 12], ports={"80": "web"})
+    assert first.requests[-1] == {"cmd": "classes", "links": [10, 12], "ports": {"80": "web"}}
+    assert second.requests[-1] == {"cmd": "classes", "links": [11], "ports": {"80": "web"}}
+
+
+def test_a_link_no_process_holds_is_a_clear_error(emulator):
+    with pytest.raises(ProcessError, match="no link 99"):
+        emulator.request(cmd="set", link=99, params={})
+
+
+def test_stats_merge_links_and_weigh_lateness_by_releases(emulator):
+    stats = emulator.request(cmd="stats")
+    assert sorted(stats["links"]) == ["10", "11", "12", "13", "14"]
+    assert stats["send_errors"] == 2 and stats["queued"] == 4
+    # 30 releases at 0.3 ms and 20 at 0.2 ms
+    assert stats["late_ms"]["mean"] == pytest.approx((30 * 0.3 + 20 * 0.2) / 50)
+    assert stats["late_ms"]["max"] == 3 and stats["late_ms"]["releases"] == 50
+
+
+def test_never_more_processes_than_links(monkeypatch, tmp_path):
+    monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
+    one = process.LinkEmulator([{"id": 0}], tmp_path, 8)
+    assert len(one.processes) == 1 and one.processes[0].stem == "linkemu"
+    assert 1 <= process.default_processes() <= process.MAX_PROCESSES
+    assert process.default_processes(reserved=64) == 1
+
+
+def test_the_busiest_emulator_process_decides_the_share_of_a_core():
+    assert busiest_share([1.0, 5.0], [3.0, 6.0], 4.0) == pytest.approx(0.5)
+    assert busiest_share(None, None, 4.0) is None
+
+
+def test_cpu_times_count_stolen_time_apart():
+    idle, steal, total = cpu_times()
+    assert 0 <= steal <= total and 0 <= idle <= total
