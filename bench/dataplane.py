@@ -1,17 +1,25 @@
-"""The two data planes side by side on big topologies: what the harness adds to the RTT
-the YAML configures, and what bring-up and teardown cost.
+"""The data planes side by side on big topologies: what the harness adds to the RTT the
+YAML configures, and what bring-up and teardown cost.
 
-For each topology and each plane (openflow: OVS under the Ryu controller, userspace
-datapath here; linux: kernel-forwarding routers), in one run:
+Variants, each measured in one run: openflow (OVS under the Ryu controller, userspace
+datapath here), linux-1 (kernel-forwarding routers, every link in one emulator process)
+and linux (the same, the links spread over one emulator process per CPU, the default).
+For each topology and variant:
 - bring-up until every route is installed (nodes/s), teardown (s), memory used (GB);
 - on 20 sampled host pairs (`fidelity.sample_pairs`): the harness's own forwarding time
   per router crossing (the path with its delays set to zero), the error of the median RTT
   against the configured RTT, the RTT std (no jitter configured), quiet and with 1,000
   probes/s of background traffic;
-- TCP (iperf3) across the sampled path closest to 10 link crossings, no rate limit.
-Prints each figure for both planes and the ratio openflow / linux.
+- TCP (iperf3, 10 s: a 2 s transfer over a 100 ms path is mostly slow start) across the
+  sampled path closest to 10 link crossings, no rate limit;
+- on that path, the link-emulation targets of the 4-link chain (bench/linkemu.py) at
+  scale: 1 ms jitter on each of its links of 4 ms or more (RTT std within 20% of the
+  expected spread), loss of 1, 5 and 10% on one of its links (10,000 pings, within 1
+  point of the round trip's expected loss), and 50 Mbit/s on one link (TCP, 10 s).
+Prints each figure per variant and its ratio to the first variant.
 
-    .venv/bin/python bench/dataplane.py [--topology internet-50] [--pairs 20] [--json F]
+    .venv/bin/python bench/dataplane.py [--topology internet-50] [--variant linux-1
+        --variant linux] [--pairs 20] [--json F]
 """
 from __future__ import annotations
 
@@ -25,7 +33,9 @@ from testbed.measure import fidelity
 from testbed.model import load_topology
 from testbed.underlay.emulation import Underlay
 
-PLANES = ("openflow", "linux")
+# variant -> (data plane, emulator processes; None: one per CPU)
+VARIANTS = {"openflow": ("openflow", None), "linux-1": ("linux", 1), "linux": ("linux", None)}
+TCP_SECONDS = 10
 
 
 def mem_used_gb() -> float:
@@ -56,13 +66,50 @@ def summary(verdict: fidelity.Verdict) -> Dict[str, Any]:
             "error_max_ms": max(abs(s.error_ms) for s in samples),
             "error_per_router_ms": round(sum(s.error_ms for s in samples) / routers, 4),
             "rtt_std_median_ms": round(statistics.median(s.rtt_std_ms or 0 for s in samples), 3),
-            "cpu_idle": verdict.cpu_idle, "verdict": "ok" if verdict.ok else "degraded"}
+            "cpu_idle": verdict.cpu_idle, "cpu_steal": verdict.cpu_steal,
+            "verdict": "ok" if verdict.ok else "degraded"}
 
 
-def measure(topology: str, plane: str, n_pairs: int) -> Dict[str, Any]:
+def impairments(u: Underlay, pair: Any) -> Dict[str, Any]:
+    """Jitter, loss and a rate limit on the links of `pair`'s path, one at a time, each
+    measured against what fidelity expects of it and then taken off again."""
+    net = u.net
+    by_index = {l.index: l for l in net.links}
+    path = fidelity.expected_rtt(net, u.routing_state().tables(), u.link_props, *pair)[0].links
+    ends = [(by_index[i].a, by_index[i].b) for i in path]
+    inner = ends[len(ends) // 2]  # an inter-router link in the middle of the path
+    out: Dict[str, Any] = {}
+    jittered = [e for e, i in zip(ends, path) if u.link_props[i].delay_ms >= 4.0]
+    for a, b in jittered:
+        u.set_link_params(a, b, jitter_ms=1.0)
+    sample = fidelity.check(u, pairs=[pair], count=2000, interval=0.005,
+                            throughput=False).samples[0]
+    for a, b in jittered:
+        u.set_link_params(a, b, jitter_ms=0)
+    out["jitter"] = {"links": len(jittered), "expected_std_ms": sample.expected_jitter_ms,
+                     "rtt_std_ms": sample.rtt_std_ms,
+                     "ratio": round((sample.rtt_std_ms or 0) / sample.expected_jitter_ms, 3)}
+    for pct in (1, 5, 10):
+        u.set_link_params(*inner, loss_pct=pct)
+        sample = fidelity.check(u, pairs=[pair], count=10000, interval=0.002,
+                                throughput=False).samples[0]
+        u.set_link_params(*inner, loss_pct=0)
+        out[f"loss_{pct}"] = {"expected_pct": round(100 * sample.expected_loss, 2),
+                              "measured_pct": round(100 * sample.measured_loss, 2),
+                              "error_points": round(100 * (sample.measured_loss -
+                                                           sample.expected_loss), 2)}
+    u.set_link_params(*inner, bandwidth_mbit=50)
+    tput = fidelity.throughput_of(u, pair, TCP_SECONDS)
+    u.set_link_params(*inner, bandwidth_mbit=0)
+    out["rate_50"] = {"mbit": tput.get("mbit"), "ratio": round((tput.get("mbit") or 0) / 50, 3)}
+    return out
+
+
+def measure(topology: str, variant: str, n_pairs: int) -> Dict[str, Any]:
     net = load_topology(f"topologies/{topology}.yaml")
     mem0 = mem_used_gb()
-    u = Underlay(net, dataplane=plane)
+    plane, processes = VARIANTS[variant]
+    u = Underlay(net, dataplane=plane, emulator_processes=processes)
     started = time.monotonic()
     u.start()
     up = time.monotonic() - started
@@ -84,9 +131,10 @@ def measure(topology: str, plane: str, n_pairs: int) -> Dict[str, Any]:
         # the sampled path closest to 10 crossings (at least 10 where there is one)
         tcp_pair = min(pairs, key=lambda p: (links(p) < 10, abs(links(p) - 10)))
         out["tcp_crossings"] = links(tcp_pair)
-        tput = fidelity.check(u, pairs=[tcp_pair], count=5, throughput=True).throughput or {}
+        tput = fidelity.throughput_of(u, tcp_pair, TCP_SECONDS)
         out["tcp_mbit"] = tput.get("mbit")
         out["tcp_pair"] = tput.get("pair")
+        out["impaired"] = impairments(u, tcp_pair)
     finally:
         u.stop()
     out["down_s"] = round(u.timings.get("teardown", 0), 2)
@@ -97,48 +145,58 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topology", action="append", help="default: internet-50, internet-200")
     parser.add_argument("--pairs", type=int, default=20)
-    parser.add_argument("--plane", action="append", choices=PLANES,
-                        help="default: both (openflow on internet-200 takes long here)")
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS),
+                        help="default: all three (openflow on internet-200 takes long here); "
+                             "the first is the baseline of the ratios")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     from mininet.log import setLogLevel
     setLogLevel("warning")
+    variants = args.variant or list(VARIANTS)
     results: Dict[str, Dict[str, Any]] = {}
     for topology in args.topology or ["internet-50", "internet-200"]:
-        for plane in args.plane or PLANES:
-            print(f"{topology} / {plane} ...", flush=True)
-            results[f"{topology}/{plane}"] = measure(topology, plane, args.pairs)
-            print(json.dumps(results[f"{topology}/{plane}"]), flush=True)
-        if f"{topology}/openflow" not in results or f"{topology}/linux" not in results:
-            continue
-        a, b = results[f"{topology}/openflow"], results[f"{topology}/linux"]
-        print(f"\n{topology}: openflow | linux | ratio")
-        rows = [("up (nodes/s)", a["nodes_per_s"], b["nodes_per_s"]),
-                ("teardown (s)", a["down_s"], b["down_s"]),
-                ("memory (GB)", a["mem_gb"], b["mem_gb"])]
-        for load in ("quiet", "loaded"):
-            rows += [(f"{load}: forwarding per router (ms)", a[load]["forwarding_per_router_ms"],
-                      b[load]["forwarding_per_router_ms"]),
-                     (f"{load}: |median - configured| median (ms)", a[load]["error_median_ms"],
-                      b[load]["error_median_ms"]),
-                     (f"{load}: pairs with RTT within max(0.5 ms, 3%)",
-                      f"{a[load]['rtt_ok_pairs']}/{a[load]['pairs']}",
-                      f"{b[load]['rtt_ok_pairs']}/{b[load]['pairs']}"),
-                     (f"{load}: pairs with RTT std <= 0.3 ms",
-                      f"{a[load]['std_ok_pairs']}/{a[load]['pairs']}",
-                      f"{b[load]['std_ok_pairs']}/{b[load]['pairs']}"),
-                     (f"{load}: RTT std median (ms)", a[load]["rtt_std_median_ms"],
-                      b[load]["rtt_std_median_ms"])]
-        rows.append((f"TCP over {b['tcp_crossings']} crossings (Mbit/s)", a["tcp_mbit"],
-                     b["tcp_mbit"]))
-        for label, x, y in rows:
-            ratio = f"{x / y:.1f}x" if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
-                and y else ""
-            print(f"  {label:52s} {x!s:>10} {y!s:>10} {ratio:>8}")
+        for variant in variants:
+            print(f"{topology} / {variant} ...", flush=True)
+            results[f"{topology}/{variant}"] = measure(topology, variant, args.pairs)
+            print(json.dumps(results[f"{topology}/{variant}"]), flush=True)
+        print_table(topology, [(v, results[f"{topology}/{v}"]) for v in variants])
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
     return 0
+
+
+def print_table(topology: str, columns: List[Any]) -> None:
+    """One row per figure, one column per variant, then each ratio to the first column."""
+    def get(r: Dict[str, Any], key: str) -> Any:
+        for part in key.split("."):
+            r = r[part]
+        return r
+    rows = [("up (nodes/s)", "nodes_per_s"), ("teardown (s)", "down_s"),
+            ("memory (GB)", "mem_gb")]
+    for load in ("quiet", "loaded"):
+        rows += [(f"{load}: forwarding per router (ms)", f"{load}.forwarding_per_router_ms"),
+                 (f"{load}: |median - configured| median (ms)", f"{load}.error_median_ms"),
+                 (f"{load}: pairs with RTT within max(0.5 ms, 3%)", f"{load}.rtt_ok_pairs"),
+                 (f"{load}: pairs with RTT std <= 0.3 ms", f"{load}.std_ok_pairs"),
+                 (f"{load}: RTT std median (ms)", f"{load}.rtt_std_median_ms"),
+                 (f"{load}: CPU time taken by the hypervisor", f"{load}.cpu_steal")]
+    rows.append((f"TCP over {columns[-1][1]['tcp_crossings']} crossings, "
+                 f"{TCP_SECONDS} s (Mbit/s)", "tcp_mbit"))
+    rows += [("jitter 1 ms per link: RTT std / expected", "impaired.jitter.ratio")]
+    rows += [(f"loss {pct}% on one link: measured - expected (points)",
+              f"impaired.loss_{pct}.error_points") for pct in (1, 5, 10)]
+    rows.append(("50 Mbit/s on one link: TCP / 50 Mbit/s", "impaired.rate_50.ratio"))
+    names = [name for name, _ in columns]
+    print(f"\n{topology} ({columns[0][1]['quiet']['pairs']} pairs): " + " | ".join(names) +
+          " | ratios to " + names[0])
+    for label, key in rows:
+        values = [get(r, key) for _, r in columns]
+        base = values[0]
+        ratios = [f"{base / v:.2f}x" if isinstance(v, (int, float)) and
+                  isinstance(base, (int, float)) and v else "" for v in values[1:]]
+        print(f"  {label:52s} " + " ".join(f"{v!s:>10}" for v in values) + "  " +
+              " ".join(f"{r:>8}" for r in ratios))
 
 
 if __name__ == "__main__":
