@@ -43,8 +43,12 @@ def view(rows: List[Rate], links: int, down: int, no_route: int, pairs: int,
 
 def watch(console: Console, underlay: Any, seconds: float, every: float = 1.0) -> None:
     names = {link.index: f"{link.a} - {link.b}" for link in underlay.net.links}
-    procs = {"link emulator": underlay.emulator.pid if getattr(underlay, "emulator", None)
-             else None, "ovs-vswitchd": _ovs_pid()}
+    emulator = getattr(underlay, "emulator", None)
+    pids = emulator.pids if emulator is not None else []
+    # each process of the link emulator (linkemu.process), numbered where there are several
+    procs = {"link emulator" + (f" {k}" if len(pids) > 1 else ""): pid
+             for k, pid in enumerate(pids)}
+    procs["ovs-vswitchd"] = _ovs_pid()
     started = time.monotonic()
     before: Dict[int, Count] = underlay.link_counters()
     cpu_before = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}

@@ -52,6 +52,7 @@ def test_up_captures_a_host_link_and_a_router_link(tmp_path, dataplane):
 def test_top_shows_the_traffic_of_each_link(tmp_path):
     text = up(tmp_path, "as100.h1 ping -c 40 -i 0.1 as300.h1 >/dev/null &\ntop 2\n")
     assert "busiest links of 10" in text and "AS pairs without a route 0 of 6" in text, text
+    assert "link emulator" in text and "% of a core" in text, text
     row = text.split("│ as100.h1 - as100.r1 │")[1].split("│")
     assert float(row[2]) >= 15, row  # packets/s: 10 echo requests and 10 replies a second
 
