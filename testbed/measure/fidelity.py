@@ -49,6 +49,9 @@ class Sample:
     rtt_std_ms: Optional[float]
     expected_loss: float
     measured_loss: float
+    # the middle half's width: unlike the std, blind to a few delayed pings (a stalled
+    # virtual CPU), so it tells a steady spread from rare outliers
+    rtt_iqr_ms: Optional[float] = None
     problems: List[str] = field(default_factory=list)
 
 
@@ -145,7 +148,8 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
                         None if median is None else round(median - configured, 3),
                         round(math.hypot(there.jitter_ms, back.jitter_ms), 3),
                         round(statistics.pstdev(got), 3) if len(got) > 1 else None,
-                        round(loss_expected, 4), round(1 - len(got) / count, 4))
+                        round(loss_expected, 4), round(1 - len(got) / count, 4),
+                        _iqr(got))
         _judge(sample, count)
         samples.append(sample)
     tput = throughput_of(underlay, pairs[0]) if throughput and pairs else None
@@ -168,6 +172,13 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
         problems.append("no sample pair is reachable")
     return Verdict(not problems, samples, tput, round(cpu_idle, 3), round(cpu_steal, 3),
                    None if emulator_cpu is None else round(emulator_cpu, 3), problems)
+
+
+def _iqr(values: List[float]) -> Optional[float]:
+    if len(values) < 4:
+        return None
+    q = statistics.quantiles(values, n=4)
+    return round(q[2] - q[0], 3)
 
 
 def _base_rtt(underlay: UnderlayAPI, links: List[int], src: str, dst: str) -> Tuple[float, float]:
