@@ -288,7 +288,7 @@ class Runner:
         sources = sorted({a for pairs in sched.pairs.values() for a, _ in pairs})
         for src in sources:
             u.prober(src)  # forked before T=0, so a workload starts in microseconds
-        idle0, steal0, total0 = fidelity.cpu_times()
+        times0 = fidelity.cpu_times()
         emu0 = u.emulator_cpu_seconds()
         trial.t0, trial.t0_ns = time.monotonic(), time.time_ns()
         if "transit" in self.exp.metrics:
@@ -304,13 +304,12 @@ class Runner:
                       actual=round(actual, 6), late_ms=round((actual - action.at) * 1000, 3),
                       took_ms=round(took * 1000, 3), **fields)
         self._wait_until(trial, duration, k)
-        idle1, steal1, total1 = fidelity.cpu_times()
+        cpu_idle, cpu_steal = fidelity.cpu_shares(times0, fidelity.cpu_times())
         wall = trial.now()
-        cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
         emu = fidelity.busiest_share(emu0, u.emulator_cpu_seconds(), wall)
         ok = cpu_idle >= CPU_IDLE_MIN and (emu is None or emu <= EMULATOR_CPU_MAX)
         run.event(type="trial_fidelity", trial=k, cpu_idle=round(cpu_idle, 3),
-                  cpu_steal=round((steal1 - steal0) / max(total1 - total0, 1e-9), 3),
+                  cpu_steal=round(cpu_steal, 3),
                   emulator_cpu=None if emu is None else round(emu, 3),
                   verdict="ok" if ok else "degraded")
         self._end_trial(trial)

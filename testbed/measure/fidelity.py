@@ -80,9 +80,15 @@ def cpu_times() -> Tuple[float, float, float]:
     hypervisor running something else on a VM's virtual CPU: a process on it stops for
     milliseconds at a time, whatever its priority, and every frame it holds waits."""
     fields = [float(x) for x in open("/proc/stat").readline().split()[1:9]]
-    fields += [0.0] * (8 - len(fields))
     # user nice system idle iowait irq softirq steal (guest time is inside user time)
     return fields[3] + fields[4], fields[7], sum(fields)
+
+
+def cpu_shares(before: Tuple[float, float, float],
+               after: Tuple[float, float, float]) -> Tuple[float, float]:
+    """Idle and stolen shares of the CPU time between two cpu_times() readings."""
+    total = max(after[2] - before[2], 1e-9)
+    return (after[0] - before[0]) / total, (after[1] - before[1]) / total
 
 
 def busiest_share(before: Optional[List[float]], after: Optional[List[float]],
@@ -125,7 +131,7 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
           interval: float = 0.02, throughput: bool = True) -> Verdict:
     net, tables, props = underlay.net, underlay.routing_state().tables(), underlay.link_props
     pairs = pairs or sample_pairs(net)
-    idle0, steal0, total0 = cpu_times()
+    times0 = cpu_times()
     emu0, wall0 = underlay.emulator_cpu_seconds(), time.monotonic()
     samples = []
     for src, dst in pairs:
@@ -153,9 +159,7 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
         _judge(sample, count)
         samples.append(sample)
     tput = throughput_of(underlay, pairs[0]) if throughput and pairs else None
-    idle1, steal1, total1 = cpu_times()
-    cpu_idle = (idle1 - idle0) / max(total1 - total0, 1e-9)
-    cpu_steal = (steal1 - steal0) / max(total1 - total0, 1e-9)
+    cpu_idle, cpu_steal = cpu_shares(times0, cpu_times())
     emulator_cpu = busiest_share(emu0, underlay.emulator_cpu_seconds(),
                                  time.monotonic() - wall0)
     problems = [f"{s.src} -> {s.dst}: {p}" for s in samples for p in s.problems]
