@@ -1,7 +1,8 @@
 """The live view of a running network (`top` in the testbed shell): what a user watches
 while a link fails and traffic shifts. Counters come from measure/counters.py; the
 control plane's view (links down, AS pairs without a route) from the controller's last
-events; CPU from /proc (the link emulator, ovs-vswitchd)."""
+events; CPU from /proc (ovs-vswitchd) and the link emulator's own busy time (it polls while
+frames are in flight, so its CPU time says nothing about its load)."""
 from __future__ import annotations
 
 import subprocess
@@ -21,6 +22,16 @@ ROWS = 15  # busiest links shown
 def _ovs_pid() -> Optional[int]:
     out = subprocess.run(["pidof", "ovs-vswitchd"], capture_output=True, text=True).stdout
     return int(out.split()[0]) if out.split() else None
+
+
+def _cpu_seconds(underlay: Any, ovs: Optional[int]) -> Dict[str, Optional[float]]:
+    """Seconds each link emulator process spent on frames (numbered where there are
+    several), and ovs-vswitchd's CPU seconds."""
+    busy = [b for b, _ in underlay.emulator_seconds() or []]
+    out: Dict[str, Optional[float]] = {
+        "link emulator" + (f" {k}" if len(busy) > 1 else ""): b for k, b in enumerate(busy)}
+    out["ovs-vswitchd"] = process_cpu_seconds(ovs) if ovs else None
+    return out
 
 
 def view(rows: List[Rate], links: int, down: int, no_route: int, pairs: int,
@@ -43,15 +54,10 @@ def view(rows: List[Rate], links: int, down: int, no_route: int, pairs: int,
 
 def watch(console: Console, underlay: Any, seconds: float, every: float = 1.0) -> None:
     names = {link.index: f"{link.a} - {link.b}" for link in underlay.net.links}
-    emulator = getattr(underlay, "emulator", None)
-    pids = emulator.pids if emulator is not None else []
-    # each process of the link emulator (linkemu.process), numbered where there are several
-    procs = {"link emulator" + (f" {k}" if len(pids) > 1 else ""): pid
-             for k, pid in enumerate(pids)}
-    procs["ovs-vswitchd"] = _ovs_pid()
+    ovs = _ovs_pid()
     started = time.monotonic()
     before: Dict[int, Count] = underlay.link_counters()
-    cpu_before = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}
+    cpu_before = _cpu_seconds(underlay, ovs)
     t_before = started
     try:
         with Live(console=console, refresh_per_second=4, transient=False) as live:
@@ -60,10 +66,10 @@ def watch(console: Console, underlay: Any, seconds: float, every: float = 1.0) -
                 now = time.monotonic()
                 after = underlay.link_counters()
                 rows = rates(before, after, now - t_before, names)
-                cpu_after = {k: process_cpu_seconds(p) if p else None for k, p in procs.items()}
+                cpu_after = _cpu_seconds(underlay, ovs)
                 cpu = {k: (cpu_after[k] - cpu_before[k]) / (now - t_before)
                        if cpu_after[k] is not None and cpu_before[k] is not None else None
-                       for k in procs}
+                       for k in cpu_after}
                 state = underlay.routing_state()
                 routes = state.as_routes()
                 n = len(routes.graph.asns)

@@ -9,7 +9,7 @@ in seconds.
 from __future__ import annotations
 
 import subprocess
-from typing import IO, Any, Dict, List, Optional, Sequence
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 from typing_extensions import Protocol
 
@@ -72,9 +72,10 @@ class UnderlayAPI(Protocol):
     def controller_events(self) -> List[Dict[str, Any]]:
         """What the controller reported so far (`t` wall-clock seconds, `event`, ...)."""
 
-    def emulator_cpu_seconds(self) -> Optional[List[float]]:
-        """CPU seconds each process of the userspace link emulator used so far (None: no
-        emulator; see fidelity.busiest_share)."""
+    def emulator_seconds(self) -> Optional[List[Tuple[float, float]]]:
+        """(busy, CPU) seconds of each process of the userspace link emulator so far: busy
+        is the time spent on frames, not polling for them (None: no emulator; see
+        fidelity.emulator_shares)."""
 
     def link_counters(self) -> Dict[int, Any]:
         """Link index -> the kernel's counters of what crossed it (measure.counters.Count:

@@ -17,14 +17,13 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Sequence
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 from ..control.kernelplan import interface_name
 from ..control.state import RoutingState
 from ..measure.probes import ProbeFleet
 from ..model.loader import parse_topology, replace_policy
 from ..model.network import LinkProps, Network
-from ..process import process_cpu_seconds
 from . import capabilities, runstate, teardown
 from .controller import ControllerProcess, KernelControllerProcess, event_named
 from .linkemu.names import emulator_ends
@@ -321,11 +320,14 @@ class Underlay:
         specs = [{"id": link.index, "a": emulator_ends(link.index)[0],
                   "b": emulator_ends(link.index)[1], "params": shaper_params(link.props)}
                  for link in self.net.links]
-        # ovs-vswitchd's userspace datapath forwards every frame of the OpenFlow plane in
-        # one busy thread: leave it a CPU (2 emulator processes beside it on 2 CPUs took
-        # TCP on line-3as from 75-80 to 67-72 Mbit/s)
+        # The emulator processes poll while frames are in flight: leave a CPU to everything
+        # else (hosts' programs, the kernel's forwarding; 2 polling processes on 2 CPUs
+        # spread line-3as's RTTs by an IQR of 4-20 ms, 1 by under 1 ms), and another to
+        # ovs-vswitchd's userspace datapath, which forwards every frame of the OpenFlow
+        # plane in one busy thread (2 emulator processes beside it on 2 CPUs took TCP on
+        # line-3as from 75-80 to 67-72 Mbit/s)
         ovs_busy = self.dataplane == "openflow" and self.datapath == "user"
-        processes = self.emulator_processes or default_processes(reserved=1 if ovs_busy else 0)
+        processes = self.emulator_processes or default_processes(reserved=2 if ovs_busy else 1)
         self.emulator = LinkEmulator(specs, self.work_dir, processes)
         assert self.state is not None
         self.state.add_pids(*self.emulator.pids)
@@ -374,10 +376,10 @@ class Underlay:
             self._counters = LinkCounters(self.net, lambda node: self.mn[node].pid)
         return self._counters.sample()
 
-    def emulator_cpu_seconds(self) -> Optional[List[float]]:
+    def emulator_seconds(self) -> Optional[List[Tuple[float, float]]]:
         if self.emulator is None:
             return None
-        return [process_cpu_seconds(pid) for pid in self.emulator.pids]
+        return [tuple(p) for p in self.emulator.request(cmd="busy")["processes"]]
 
     def prober(self, host: str) -> Any:
         """The probe process of a host (measure.probes.Prober), started on first use."""

@@ -22,37 +22,51 @@ def faithful(underlay):
     return underlay.dataplane == "linux" or capabilities.kernel_datapath()
 
 
-def assert_rtt_on_target(verdict):
-    """RTT within max(0.5 ms, 3%) of configured on every sample, loss as configured. The
-    RTT spread target (0.3 ms std with no jitter) is not asserted: the userspace emulator's
-    releases spread by about 0.09 ms per delayed crossing here, and a virtual CPU the host
-    stops delays a few pings by milliseconds (README, "Data planes and performance"). The
-    middle half of the RTTs must lie within 1 ms: a steady spread, not those outliers."""
+def rtt_miss(verdict):
+    """What misses the target on some sample, or None: RTT within max(0.5 ms, 3%) of
+    configured, the middle half of the RTTs within 1 ms (a steady spread), loss as
+    configured. The RTT spread target (0.3 ms std with no jitter) is not asserted: a
+    virtual CPU the host stops delays a few pings by milliseconds (README, "Data planes and
+    performance")."""
     for s in verdict.samples:
-        assert abs(s.error_ms) <= max(0.5, 0.03 * s.configured_rtt_ms), s
-        assert s.rtt_iqr_ms < 1.0, s
-        assert not [p for p in s.problems if "loss" in p], s.problems
+        loss = [p for p in s.problems if "loss" in p]
+        if abs(s.error_ms) > max(0.5, 0.03 * s.configured_rtt_ms) or s.rtt_iqr_ms >= 1.0 \
+                or loss:
+            return (f"{s.src} -> {s.dst}: median {s.error_ms:+.3f} ms off "
+                    f"{s.configured_rtt_ms} ms, IQR {s.rtt_iqr_ms} ms, {loss or 'loss ok'}")
+    return None
+
+
+def on_target(underlay, measure, attempts=3):
+    """measure()'s verdict, its RTT on target where the plane is faithful. The host stops
+    this machine's virtual CPUs in episodes (stolen time 1-25% within an hour here): a
+    measurement that misses is taken again, up to `attempts` times; the test fails with
+    each attempt's miss and stolen CPU share."""
+    misses = []
+    for _ in range(attempts):
+        verdict = measure()
+        miss = rtt_miss(verdict) if faithful(underlay) else None
+        if miss is None:
+            return verdict
+        misses.append(f"{miss}; stolen CPU {100 * verdict.cpu_steal:.0f}%")
+    pytest.fail("RTT off target in every attempt: " + " | ".join(misses))
 
 
 def test_fidelity_verdict_is_ok(line):
-    verdict = check(line, count=60)
+    verdict = on_target(line, lambda: check(line, count=60))
     far = next(s for s in verdict.samples if s.dst == "as300.h1")
     assert far.configured_rtt_ms == pytest.approx(64)  # 2 x 32 ms configured
     assert far.error_ms == pytest.approx(far.median_rtt_ms - 64, abs=0.002)
     assert 0 < far.forwarding_ms < far.median_rtt_ms
     assert verdict.throughput["mbit"] >= 70  # 100 Mbit/s bottleneck
-    if faithful(line):
-        assert_rtt_on_target(verdict)
 
 
 def test_runtime_delay_change_shows_in_rtt(line):
     line.set_link_params("as100.r1", "as100.r2", delay_ms=20)  # was 2 ms
     try:
-        verdict = check(line, pairs=[("as100.h1", "as300.h1")], count=40, throughput=False)
-        sample = verdict.samples[0]
-        assert sample.configured_rtt_ms == pytest.approx(64 + 36)
-        if faithful(line):
-            assert_rtt_on_target(verdict)
+        verdict = on_target(line, lambda: check(line, pairs=[("as100.h1", "as300.h1")],
+                                                count=40, throughput=False))
+        assert verdict.samples[0].configured_rtt_ms == pytest.approx(64 + 36)
     finally:
         line.set_link_params("as100.r1", "as100.r2", delay_ms=2)
 

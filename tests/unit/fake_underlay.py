@@ -9,7 +9,7 @@ import dataclasses
 import subprocess
 import threading
 import time
-from typing import IO, Any, Dict, List, Optional, Sequence
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 from testbed.control.routes import forward_path
 from testbed.control.state import RoutingState
@@ -144,5 +144,5 @@ class FakeUnderlay:
         return {link.index: {classes[0]: [250_000 * n, 0]}
                 for link in self.net.links if link.kind == "inter"}
 
-    def emulator_cpu_seconds(self) -> Optional[List[float]]:
+    def emulator_seconds(self) -> Optional[List[Tuple[float, float]]]:
         return None

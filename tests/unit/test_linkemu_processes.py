@@ -1,9 +1,11 @@
 """The link emulator spread over several processes (linkemu.process.LinkEmulator): which
 process holds which link, where each control request goes, and how their stats merge.
 The processes here are stand-ins that record requests (the real ones need root)."""
+import os
+
 import pytest
 
-from testbed.measure.fidelity import busiest_share, cpu_times
+from testbed.measure.fidelity import cpu_times, emulator_shares
 from testbed.process import ProcessError
 from testbed.underlay.linkemu import process
 
@@ -20,6 +22,8 @@ class FakeProcess:
                     "send_errors": 1, "queued": 2,
                     "late_ms": {"mean": 0.1 * len(self.links), "max": len(self.links),
                                 "releases": 10 * len(self.links)}}
+        if request["cmd"] == "busy":
+            return {"ok": True, "busy_s": 0.5 * len(self.links), "cpu_s": 2.0}
         return {"ok": True}
 
     def stop(self):
@@ -62,6 +66,11 @@ def test_stats_merge_links_and_weigh_lateness_by_releases(emulator):
     assert stats["late_ms"]["max"] == 3 and stats["late_ms"]["releases"] == 50
 
 
+def test_busy_seconds_come_from_every_process_in_order(emulator):
+    busy = emulator.request(cmd="busy")["processes"]
+    assert busy == [(0.5 * len(p.links), 2.0) for p in emulator.processes]
+
+
 def test_never_more_processes_than_links(monkeypatch, tmp_path):
     monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
     one = process.LinkEmulator([{"id": 0}], tmp_path, 8)
@@ -70,9 +79,13 @@ def test_never_more_processes_than_links(monkeypatch, tmp_path):
     assert process.default_processes(reserved=64) == 1
 
 
-def test_the_busiest_emulator_process_decides_the_share_of_a_core():
-    assert busiest_share([1.0, 5.0], [3.0, 6.0], 4.0) == pytest.approx(0.5)
-    assert busiest_share(None, None, 4.0) is None
+def test_the_busiest_emulator_process_decides_the_share_of_a_core(monkeypatch):
+    """Busy time decides the load; CPU time beyond it was polling, counted as idle."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    busiest, polling = emulator_shares([(1.0, 1.0), (5.0, 6.0)], [(3.0, 5.0), (6.0, 9.0)], 4.0)
+    assert busiest == pytest.approx(0.5)  # 2 busy seconds in 4
+    assert polling == pytest.approx((2.0 + 2.0) / (4.0 * 2))
+    assert emulator_shares(None, None, 4.0) == (None, 0.0)
 
 
 def test_cpu_times_count_stolen_time_apart():

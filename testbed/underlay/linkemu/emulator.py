@@ -6,19 +6,23 @@ A <-> a ... b <-> B, with a and b in the root namespace; the emulator reads each
 arriving on a (raw AF_PACKET socket), asks that direction's `shaper.Direction` when to
 release it, and writes it to b at that time (and the same from b to a).
 
-Event-driven: epoll for readable sockets, the control socket and a timerfd armed for the
-earliest release in a heap of timed releases; no thread per link, no busy waiting, and no
-blind sleep. (epoll's own timeout is whole milliseconds; a sub-millisecond `sleep` instead
-stalled every other link's frames meanwhile: measured +1.5 ms per delayed crossing in a
-topology. The timerfd wakes epoll with nanosecond precision while input keeps flowing.)
+Polling while frames are in flight: with frames waiting for their release time, the loop
+polls its sockets (epoll with no timeout) and releases what is due, yielding the CPU to
+anything else runnable at each turn; with none, it sleeps in epoll until a frame or request
+comes. No thread per link and no timer. (Sleeping until the next release, as a timerfd did
+here, leaves the release to the moment the CPU wakes up again; a virtual CPU that halts
+waits for the hypervisor to run it again: on the 2-vCPU project machine 14% of the time
+was stolen that way, and a 0.5 ms sleep woke up 3 ms late at the 99th percentile, up to
+20 ms; RTT std on internet-50 was 6-11 ms. Polling keeps the CPU from halting: std 0.2-0.6
+ms, stolen time under 1%. The CPU time of such a process says nothing about its load:
+the `busy` request answers the seconds it spent on frames and requests, not polling, with
+its CPU seconds.)
 
 Timing (measured on internet-50 and line-3as, README "Data planes and performance"): a
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
-process woke up to read it (a sleeping CPU, above all a virtual one, wakes a varying
-~0.1 ms late: that was the RTT spread); and the timer is armed early by the wake-up time
-the process learns from its timer wake-ups out of idle waits, the last microseconds
-before the first due frame spent awake (once per such wake-up), so frames leave on time
-and never early (a link is never faster than configured).
+process read it (a socket may wait while others are served, or while the process sleeps
+with nothing in flight), and frames leave at their release time, never early (a link is
+never faster than configured).
 
 Traffic classes (`classes.ClassFilter`): on the links given classes, each frame is
 classified by port before the shaper, counted under its class, and dropped if its class
@@ -28,12 +32,12 @@ Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": 
 "params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
 per connection: {"cmd": "set", "link": N, "params": {...}}; {"cmd": "classes", "links":
 [N, ...], "ports": {"PORT": CLASS}}; {"cmd": "police", "link": N, "class": C, "rate_mbit":
-R (0 blocks, null lifts it), "ports": {...}}; {"cmd": "stats"}. It answers one JSON line.
+R (0 blocks, null lifts it), "ports": {...}}; {"cmd": "stats"}; {"cmd": "busy"}. It answers
+one JSON line.
 Prints {"event": "ready"} once all sockets are bound.
 """
 from __future__ import annotations
 
-import ctypes
 import heapq
 import json
 import os
@@ -52,53 +56,10 @@ ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
 BUFFER = 4 * 1024 * 1024
-PR_SET_TIMERSLACK = 29
 BATCH = 64  # frames read from one busy socket before looking at the others
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS: struct timespec, CLOCK_REALTIME
 TIMESPEC = struct.Struct("=qq")
 MAX_WAITED = 0.01  # s: a larger gap is the wall clock stepping, not a frame waiting
-WAKE_MAX = 0.0005  # s: never wake up more than this early
-WAKE_GAIN = 0.05  # the EWMA's weight of one wake-up's lateness
-
-
-class _Timespec(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
-
-
-class _Itimerspec(ctypes.Structure):
-    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
-
-
-class TimerFd:
-    """A one-shot CLOCK_MONOTONIC timerfd (Python < 3.13 has no os.timerfd_*)."""
-    CLOCK_MONOTONIC, TFD_NONBLOCK, TFD_CLOEXEC, TFD_TIMER_ABSTIME = 1, 0o4000, 0o2000000, 1
-
-    def __init__(self) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.fd = libc.timerfd_create(self.CLOCK_MONOTONIC, self.TFD_NONBLOCK | self.TFD_CLOEXEC)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "timerfd_create failed")
-        # armed once per release time: one spec filled in place, the call's types declared
-        # (building the structures each time cost ~10 us a call)
-        self._settime = libc.timerfd_settime
-        self._settime.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
-        self._spec = _Itimerspec()
-        self._value = self._spec.it_value
-        self._spec_ref = ctypes.addressof(self._spec)
-
-    def arm(self, when: float) -> None:
-        """Fire at `when` on time.monotonic()'s clock (CLOCK_MONOTONIC)."""
-        sec = int(when)
-        self._value.tv_sec = sec
-        self._value.tv_nsec = max(1, int((when - sec) * 1e9))
-        if self._settime(self.fd, self.TFD_TIMER_ABSTIME, self._spec_ref, None):
-            raise OSError(ctypes.get_errno(), "timerfd_settime failed")
-
-    def clear(self) -> None:
-        try:
-            os.read(self.fd, 8)
-        except BlockingIOError:
-            pass
 
 
 def _raw_socket(ifname: str) -> socket.socket:
@@ -174,28 +135,17 @@ class Emulator:
         self.send_errors = 0
         self.late_sum = self.late_max = 0.0
         self.late_count = 0
-        # How late a wake-up comes after the timer's moment (timerfd, epoll, the scheduler,
-        # Python), learned from wake-ups out of an idle wait only: the timer is armed this
-        # much early, so frames leave on time instead of this much late on every delayed
-        # crossing. (Learned from every release, it took the backlog of a busy process
-        # for wake-up time, grew to WAKE_MAX, and the waits awake ate 1/5 of a core.)
-        self.wake = 0.0
+        # seconds spent on frames and requests, not polling for them (the CPU time of a
+        # polling process says nothing about its load)
+        self.busy = 0.0
 
     def run(self) -> None:
         heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
-        timer = TimerFd()
-        self.epoll.register(timer.fd, select.EPOLLIN)
-        armed = None
-        woken = False  # by the timer, out of an idle wait
         polls, last = 0, {}  # wake-ups so far; socket -> the last one that found it ready
         clock = time.monotonic
+        worked, polled = False, clock()
         while True:
             now = clock()
-            if woken and heap and now < heap[0][0]:
-                # woken up early on purpose: wait for the first due frame awake (once
-                # per timer wake-up, at most WAKE_MAX)
-                while now < heap[0][0]:
-                    now = clock()
             while heap and heap[0][0] <= now:
                 release, _, out, frame = heapq.heappop(heap)
                 late = now - release
@@ -204,26 +154,23 @@ class Emulator:
                 if late > self.late_max:
                     self.late_max = late
                 self._send(out, frame)
-            if heap and heap[0][0] - self.wake != armed:
-                armed = heap[0][0] - self.wake
-                timer.arm(armed)
-            slept_from = clock()
-            woken = False
-            events = self.epoll.poll(1.0)
+                worked = True
+            if worked:
+                self.busy += clock() - polled
+            if heap:
+                # frames in flight: poll, giving the CPU to whatever else is runnable
+                # (a ping, the kernel's forwarding), and never sleep; see the docstring
+                os.sched_yield()
+                events = self.epoll.poll(0)
+            else:
+                events = self.epoll.poll(1.0)
             now = polled = clock()
+            worked = bool(events)
             polls += 1
             # wall clock minus monotonic clock, once per wake-up: the receive timestamps
             # are wall-clock times, the release heap is monotonic
             offset = time.time() - now
             for fd, _ in events:
-                if fd == timer.fd:
-                    timer.clear()
-                    if armed is not None and slept_from < armed:
-                        woken = True
-                        self.wake = min(WAKE_MAX, max(0.0, self.wake + WAKE_GAIN *
-                                                      (polled - armed - self.wake)))
-                    armed = None
-                    continue
                 if fd == control_fd:
                     self._control()
                     continue
@@ -298,6 +245,8 @@ class Emulator:
             link.set_ports(request.get("ports", {}))
             link.police(str(request["class"]), request.get("rate_mbit"))
             return {"ok": True}
+        if request.get("cmd") == "busy":
+            return {"ok": True, "busy_s": self.busy, "cpu_s": time.process_time()}
         if request.get("cmd") == "stats":
             return {"ok": True, "links": {str(i): l.stats() for i, l in self.links.items()},
                     "send_errors": self.send_errors, "queued": len(self.heap),
@@ -306,16 +255,7 @@ class Emulator:
         return {"ok": False, "error": f"unknown request {request!r}"}
 
 
-def _tight_timers() -> None:
-    """Timer slack 1 us instead of Linux's 50 us default: every sleep here is a release time."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def main() -> None:
-    _tight_timers()
     with open(sys.argv[1], encoding="utf-8") as f:
         config = json.load(f)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

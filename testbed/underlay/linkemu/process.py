@@ -1,12 +1,13 @@
 """The emulator as child processes of the harness, and their control requests.
 
-`LinkEmulator` splits a network's links over several emulator processes: one per CPU by
-default, at most MAX_PROCESSES, one CPU fewer beside the userspace OVS datapath. A frame
-crosses every link of its path in the emulator, and one Python process moves ~90,000
-frames/s: one process capped TCP at ~90-110 Mbit/s over 10 crossings on internet-50 (two
-processes on two CPUs: 145-185). Links are dealt out by position, so a long path's
-crossings spread over all of them; a link lives in exactly one process, so its frames
-keep their order.
+`LinkEmulator` splits a network's links over several emulator processes: by default one
+per CPU less one (they poll while frames are in flight: the rest of the machine keeps a
+CPU), one fewer again beside the userspace OVS datapath, at least 1, at most
+MAX_PROCESSES. A frame crosses every link of its path in the emulator, and one Python
+process moves ~90,000 frames/s: one polling process carried TCP at 105-115 Mbit/s over 10
+crossings on internet-50 (two on two CPUs: 180-195, with the RTTs spread by milliseconds).
+Links are dealt out by position, so a long path's crossings spread over all of them; a link
+lives in exactly one process, so its frames keep their order.
 """
 from __future__ import annotations
 
@@ -97,6 +98,9 @@ class LinkEmulator:
             return {"ok": True}
         if cmd == "stats":
             return merge_stats([proc.request(cmd="stats") for proc in self.processes])
+        if cmd == "busy":
+            replies = [proc.request(cmd="busy") for proc in self.processes]
+            return {"ok": True, "processes": [(r["busy_s"], r["cpu_s"]) for r in replies]}
         raise ProcessError(f"unknown link emulator request {request!r}")
 
     def _process_of(self, link: Any) -> EmulatorProcess:
