@@ -67,6 +67,16 @@ def dataplane(asked: str = "auto") -> "tuple[str, str]":
                      "internet-50's 118 bridges, Linux routers about 0.03 ms")
 
 
+def virtual_cpus() -> bool:
+    """Whether this machine runs under a hypervisor (the CPU's `hypervisor` flag): a
+    virtual CPU that halts waits for the host to run it again when woken."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return any(line.startswith("flags") and " hypervisor" in line for line in f)
+    except OSError:
+        return False
+
+
 def netem_available() -> bool:
     """Try a netem qdisc on a throw-away veth pair: the only reliable test."""
     if not is_root() or not shutil.which("tc"):

@@ -11,8 +11,9 @@ from testbed.underlay.linkemu import process
 
 
 class FakeProcess:
-    def __init__(self, links, work_dir, stem="linkemu"):
+    def __init__(self, links, work_dir, stem="linkemu", cpu=None, keep_awake=()):
         self.links, self.stem, self.requests = [l["id"] for l in links], stem, []
+        self.cpu, self.keep_awake = cpu, list(keep_awake)
         self.pid = 1000 + len(self.links)
 
     def request(self, **request):
@@ -69,6 +70,22 @@ def test_stats_merge_links_and_weigh_lateness_by_releases(emulator):
 def test_busy_seconds_come_from_every_process_in_order(emulator):
     busy = emulator.request(cmd="busy")["processes"]
     assert busy == [(0.5 * len(p.links), 2.0) for p in emulator.processes]
+
+
+def test_processes_are_pinned_to_the_last_cpus_and_the_others_kept_awake():
+    assert process.placement(1, [0, 1], keep_awake=True) == ([1], [0])
+    assert process.placement(2, [4, 0, 2, 6], keep_awake=True) == ([6, 4], [0, 2])
+    assert process.placement(1, [0, 1], keep_awake=False) == ([1], [])
+    # as many processes as CPUs or more: they would share a CPU with a spinner
+    assert process.placement(2, [0, 1], keep_awake=True) == ([None, None], [])
+    assert process.placement(3, [0, 1], keep_awake=True) == ([None] * 3, [])
+
+
+def test_only_the_first_process_keeps_cpus_awake(monkeypatch, tmp_path):
+    monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
+    monkeypatch.setattr(process.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 2, keep_awake=True)
+    assert [(p.cpu, p.keep_awake) for p in emu.processes] == [(3, [0, 1]), (2, [])]
 
 
 def test_never_more_processes_than_links(monkeypatch, tmp_path):

@@ -1,7 +1,7 @@
 """The userspace link emulator: `python -m testbed.underlay.linkemu.emulator CONFIG.json`.
 
 One process carries many emulated links (`process.LinkEmulator` deals a network's links
-out over one such process per CPU). An emulated link A--B is two veth pairs,
+out over such processes, one per CPU less one). An emulated link A--B is two veth pairs,
 A <-> a ... b <-> B, with a and b in the root namespace; the emulator reads each frame
 arriving on a (raw AF_PACKET socket), asks that direction's `shaper.Direction` when to
 release it, and writes it to b at that time (and the same from b to a).
@@ -13,10 +13,17 @@ comes. No thread per link and no timer. (Sleeping until the next release, as a t
 here, leaves the release to the moment the CPU wakes up again; a virtual CPU that halts
 waits for the hypervisor to run it again: on the 2-vCPU project machine 14% of the time
 was stolen that way, and a 0.5 ms sleep woke up 3 ms late at the 99th percentile, up to
-20 ms; RTT std on internet-50 was 6-11 ms. Polling keeps the CPU from halting: std 0.2-0.6
-ms, stolen time under 1%. The CPU time of such a process says nothing about its load:
+20 ms; RTT medians on internet-50 were 3-14 ms off, std 5-13 ms. Polling keeps the CPU
+from halting: medians 0.1-0.2 ms off. The CPU time of such a process says nothing about its load:
 the `busy` request answers the seconds it spent on frames and requests, not polling, with
-its CPU seconds.)
+its CPU seconds and its keep_awake children's.)
+
+Pinned where there are CPUs to spare (config "cpu"), and the CPUs without an emulator
+process kept awake under a hypervisor (config "keep_awake", see keep_awake; set by
+process.LinkEmulator): the polling process keeps only its own CPU from halting, and the
+pings, programs and kernel forwarding on the others woke late there in turn (internet-50:
+stolen time 6-13%, RTT std 0.5-6 ms from a few stalls; with the other CPU kept awake,
+0.1-0.2% and 0.07-0.14 ms).
 
 Timing (measured on internet-50 and line-3as, README "Data planes and performance"): a
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
@@ -28,16 +35,17 @@ Traffic classes (`classes.ClassFilter`): on the links given classes, each frame 
 classified by port before the shaper, counted under its class, and dropped if its class
 is policed (an ISP's throttle or block); links without classes skip this.
 
-Config: {"control": PATH, "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S,
-"params": {shaper.Params fields}}]}. Control: a Unix stream socket taking one JSON request
-per connection: {"cmd": "set", "link": N, "params": {...}}; {"cmd": "classes", "links":
-[N, ...], "ports": {"PORT": CLASS}}; {"cmd": "police", "link": N, "class": C, "rate_mbit":
-R (0 blocks, null lifts it), "ports": {...}}; {"cmd": "stats"}; {"cmd": "busy"}. It answers
-one JSON line.
+Config: {"control": PATH, "cpu": N or null, "keep_awake": [CPU, ...], "links": [{"id": N,
+"a": IFNAME, "b": IFNAME, "seed": S, "params": {shaper.Params fields}}]}. Control: a Unix
+stream socket taking one JSON request per connection: {"cmd": "set", "link": N, "params":
+{...}}; {"cmd": "classes", "links": [N, ...], "ports": {"PORT": CLASS}}; {"cmd": "police",
+"link": N, "class": C, "rate_mbit": R (0 blocks, null lifts it), "ports": {...}}; {"cmd":
+"stats"}; {"cmd": "busy"}. It answers one JSON line.
 Prints {"event": "ready"} once all sockets are bound.
 """
 from __future__ import annotations
 
+import ctypes
 import heapq
 import json
 import os
@@ -49,6 +57,7 @@ import sys
 import time
 from typing import Any, Dict, List, Tuple
 
+from ...process import process_cpu_seconds
 from .classes import ClassFilter
 from .shaper import Direction, Params
 
@@ -56,6 +65,7 @@ ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
 BUFFER = 4 * 1024 * 1024
+PR_SET_PDEATHSIG = 1
 BATCH = 64  # frames read from one busy socket before looking at the others
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS: struct timespec, CLOCK_REALTIME
 TIMESPEC = struct.Struct("=qq")
@@ -111,7 +121,7 @@ class Link:
 
 
 class Emulator:
-    def __init__(self, config: Dict[str, Any]):
+    def __init__(self, config: Dict[str, Any], awake: List[int]):
         self.links = {int(spec["id"]): Link(spec) for spec in config["links"]}
         self.epoll = select.epoll()
         # fd -> (receiving socket, direction, its classes, sending socket)
@@ -138,6 +148,7 @@ class Emulator:
         # seconds spent on frames and requests, not polling for them (the CPU time of a
         # polling process says nothing about its load)
         self.busy = 0.0
+        self.awake = awake  # the keep_awake children
 
     def run(self) -> None:
         heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
@@ -246,7 +257,8 @@ class Emulator:
             link.police(str(request["class"]), request.get("rate_mbit"))
             return {"ok": True}
         if request.get("cmd") == "busy":
-            return {"ok": True, "busy_s": self.busy, "cpu_s": time.process_time()}
+            return {"ok": True, "busy_s": self.busy,
+                    "cpu_s": time.process_time() + sum(map(process_cpu_seconds, self.awake))}
         if request.get("cmd") == "stats":
             return {"ok": True, "links": {str(i): l.stats() for i, l in self.links.items()},
                     "send_errors": self.send_errors, "queued": len(self.heap),
@@ -255,11 +267,37 @@ class Emulator:
         return {"ok": False, "error": f"unknown request {request!r}"}
 
 
+def keep_awake(cpus: List[int]) -> List[int]:
+    """A child per CPU that spins on it at SCHED_IDLE priority (it runs only when nothing
+    else would, and gives way at once): a virtual CPU that never halts needs no hypervisor
+    to wake it. Forked before any socket exists; dies with this process (and with its
+    process group, which the harness signals). Their pids."""
+    parent, pids = os.getpid(), []
+    for cpu in cpus:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                if os.getppid() == parent:  # else the parent is gone already
+                    os.sched_setaffinity(0, {cpu})
+                    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+                    while True:
+                        pass
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    return pids
+
+
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         config = json.load(f)
+    if config.get("cpu") is not None:
+        os.sched_setaffinity(0, {int(config["cpu"])})
+    awake = keep_awake([int(c) for c in config.get("keep_awake", [])])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    emulator = Emulator(config)
+    emulator = Emulator(config, awake)
     print(json.dumps({"t": time.time(), "event": "ready", "links": len(emulator.links)}), flush=True)
     try:
         emulator.run()

@@ -15,7 +15,7 @@ import json
 import os
 import socket
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ...process import EventProcess, ProcessError, event_named
 
@@ -31,10 +31,12 @@ def default_processes(reserved: int = 0) -> int:
 class EmulatorProcess(EventProcess):
     name = "link emulator"
 
-    def __init__(self, links: List[Dict[str, Any]], work_dir: Path, stem: str = "linkemu"):
+    def __init__(self, links: List[Dict[str, Any]], work_dir: Path, stem: str = "linkemu",
+                 cpu: Optional[int] = None, keep_awake: Sequence[int] = ()):
         self.control_path = work_dir / f"{stem}.sock"
         config = work_dir / f"{stem}.json"
-        config.write_text(json.dumps({"control": str(self.control_path), "links": links}))
+        config.write_text(json.dumps({"control": str(self.control_path), "cpu": cpu,
+                                      "keep_awake": list(keep_awake), "links": links}))
         super().__init__("testbed.underlay.linkemu.emulator", [str(config)],
                          work_dir / f"{stem}.log")
 
@@ -56,18 +58,35 @@ class EmulatorProcess(EventProcess):
         return reply
 
 
+def placement(processes: int, cpus: Sequence[int],
+              keep_awake: bool) -> Tuple[List[Optional[int]], List[int]]:
+    """The CPU each emulator process is pinned to (the last ones), and the CPUs to keep
+    awake (the others, if `keep_awake`). With as many processes as CPUs or more, none is
+    pinned and none kept awake: they would share CPUs with each other or a spinner."""
+    cpus = sorted(cpus)
+    if processes >= len(cpus):
+        return [None] * processes, []
+    pinned: List[Optional[int]] = list(reversed(cpus[len(cpus) - processes:]))
+    return pinned, cpus[:len(cpus) - processes] if keep_awake else []
+
+
 class LinkEmulator:
     """Every emulated link of a network, over `processes` EmulatorProcesses; requests go
-    to the process holding the link, and `stats` merges their answers."""
+    to the process holding the link, and `stats` merges their answers. `keep_awake`: the
+    CPUs without an emulator process are kept from halting (a virtual machine's; see
+    emulator.keep_awake)."""
 
-    def __init__(self, links: List[Dict[str, Any]], work_dir: Path, processes: int):
+    def __init__(self, links: List[Dict[str, Any]], work_dir: Path, processes: int,
+                 keep_awake: bool = False):
         n = max(1, min(processes, len(links)))
+        pinned, awake = placement(n, os.sched_getaffinity(0), keep_awake)
         self.processes: List[EmulatorProcess] = []
         self.owner: Dict[int, EmulatorProcess] = {}
         try:
             for k in range(n):
                 mine = links[k::n]
-                proc = EmulatorProcess(mine, work_dir, "linkemu" if n == 1 else f"linkemu-{k}")
+                proc = EmulatorProcess(mine, work_dir, "linkemu" if n == 1 else f"linkemu-{k}",
+                                       pinned[k], awake if k == 0 else ())
                 self.processes.append(proc)
                 self.owner.update({int(spec["id"]): proc for spec in mine})
         except BaseException:
