@@ -2,8 +2,9 @@
 YAML configures, and what bring-up and teardown cost.
 
 Variants, each measured in one run: openflow (OVS under the Ryu controller, userspace
-datapath here), linux-1 (kernel-forwarding routers, every link in one emulator process)
-and linux (the same, the links spread over one emulator process per CPU, the default).
+datapath here), linux (kernel-forwarding routers, the links over the default emulator
+processes: one per CPU less one, pinned, the other CPUs kept awake under a hypervisor)
+and linux-2 (the links over 2 processes: on 2 CPUs none pinned, none kept awake).
 For each topology and variant:
 - bring-up until every route is installed (nodes/s), teardown (s), memory used (GB);
 - on 20 sampled host pairs (`fidelity.sample_pairs`): the harness's own forwarding time
@@ -18,8 +19,8 @@ For each topology and variant:
   point of the round trip's expected loss), and 50 Mbit/s on one link (TCP, 10 s).
 Prints each figure per variant and its ratio to the first variant.
 
-    .venv/bin/python bench/dataplane.py [--topology internet-50] [--variant linux-1
-        --variant linux] [--pairs 20] [--json F]
+    .venv/bin/python bench/dataplane.py [--topology internet-50] [--variant linux
+        --variant linux-2] [--pairs 20] [--json F]
 """
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ from testbed.measure import fidelity
 from testbed.model import load_topology
 from testbed.underlay.emulation import Underlay
 
-# variant -> (data plane, emulator processes; None: one per CPU)
-VARIANTS = {"openflow": ("openflow", None), "linux-1": ("linux", 1), "linux": ("linux", None)}
+# variant -> (data plane, emulator processes; None: the default, linkemu.process)
+VARIANTS = {"openflow": ("openflow", None), "linux": ("linux", None), "linux-2": ("linux", 2)}
 TCP_SECONDS = 10
 
 

@@ -90,7 +90,7 @@ class Underlay:
         self.dataplane, self.dataplane_reason = capabilities.dataplane(dataplane or net.dataplane)
         self.link_props: Dict[int, LinkProps] = {l.index: l.props for l in net.links}
         self.emulator: Optional[LinkEmulator] = None
-        self.emulator_processes = emulator_processes  # None: one per CPU (linkemu.process)
+        self.emulator_processes = emulator_processes  # None: linkemu.process default
         self.fleet: Optional[ProbeFleet] = None  # started by the first prober()
         self._fleet_lock = threading.Lock()
         self._counters: Optional[Any] = None  # measure.counters.LinkCounters, on first use

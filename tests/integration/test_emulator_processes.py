@@ -1,6 +1,9 @@
 """The userspace link emulator spread over several processes (linkemu.process): on a real
 network, a path's frames cross links held by different processes. Its own module: the
 link-emulation tests keep line-3as up for the whole of theirs, one network at a time."""
+import os
+from pathlib import Path
+
 import pytest
 
 from testbed.measure.fidelity import check
@@ -30,3 +33,26 @@ def test_links_spread_over_three_emulator_processes_behave_as_one(topo_path, pla
         assert sample.median_rtt_ms >= 100, sample
         u.set_classes({"web": [80]})
         assert set(u.class_counters()) == {l.index for l in net.links if l.kind == "inter"}
+
+
+@pytest.mark.skipif(capabilities.netem_available(), reason="netem carries the links here")
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to pin")
+def test_emulator_pinned_to_the_last_cpus_and_the_others_kept_awake(topo_path):
+    """By default the emulator processes hold the last CPUs, one each; under a hypervisor
+    the first one forks a SCHED_IDLE spinner on each other CPU, and they all go with it."""
+    cpus = sorted(os.sched_getaffinity(0))
+    with Underlay(load_topology(topo_path("line-3as")), dataplane="linux") as u:
+        pids = u.emulator.pids
+        assert [os.sched_getaffinity(p) for p in pids] == \
+            [{c} for c in reversed(cpus[len(cpus) - len(pids):])]
+        spinners = [int(c) for c in Path(f"/proc/{pids[0]}/task/{pids[0]}/children")
+                    .read_text().split()]
+        if capabilities.virtual_cpus():
+            assert sorted(c for s in spinners for c in os.sched_getaffinity(s)) == \
+                cpus[:len(cpus) - len(pids)]
+            assert {os.sched_getscheduler(s) for s in spinners} == {os.SCHED_IDLE}
+            busy, cpu = u.emulator_seconds()[0]
+            assert 0 <= busy <= cpu  # the spinners' CPU time is the emulator's, not busy
+        else:
+            assert spinners == []
+    assert not [s for s in spinners if Path(f"/proc/{s}").exists()]

@@ -270,8 +270,8 @@ class Emulator:
 def keep_awake(cpus: List[int]) -> List[int]:
     """A child per CPU that spins on it at SCHED_IDLE priority (it runs only when nothing
     else would, and gives way at once): a virtual CPU that never halts needs no hypervisor
-    to wake it. Forked before any socket exists; dies with this process (and with its
-    process group, which the harness signals). Their pids."""
+    to wake it. Forked before any socket exists; killed and reaped when this process
+    exits, and dies with it if it is killed (PR_SET_PDEATHSIG). Their pids."""
     parent, pids = os.getpid(), []
     for cpu in cpus:
         pid = os.fork()
@@ -296,13 +296,19 @@ def main() -> None:
     if config.get("cpu") is not None:
         os.sched_setaffinity(0, {int(config["cpu"])})
     awake = keep_awake([int(c) for c in config.get("keep_awake", [])])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    emulator = Emulator(config, awake)
-    print(json.dumps({"t": time.time(), "event": "ready", "links": len(emulator.links)}), flush=True)
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # the harness's stop, its teardown's
+        signal.signal(sig, lambda *_: sys.exit(0))
     try:
+        emulator = Emulator(config, awake)
+        print(json.dumps({"t": time.time(), "event": "ready", "links": len(emulator.links)}),
+              flush=True)
         emulator.run()
     except KeyboardInterrupt:
         pass
+    finally:  # the spinners go first: nothing outlives the emulator
+        for pid in awake:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":
