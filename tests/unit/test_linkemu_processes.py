@@ -11,9 +11,10 @@ from testbed.underlay.linkemu import process
 
 
 class FakeProcess:
-    def __init__(self, links, work_dir, stem="linkemu", cpu=None, keep_awake=()):
+    def __init__(self, links, work_dir, stem="linkemu", cpu=None, keep_awake=(),
+                 poll_idle=False):
         self.links, self.stem, self.requests = [l["id"] for l in links], stem, []
-        self.cpu, self.keep_awake = cpu, list(keep_awake)
+        self.cpu, self.keep_awake, self.poll_idle = cpu, list(keep_awake), poll_idle
         self.pid = 1000 + len(self.links)
 
     def request(self, **request):
@@ -85,7 +86,11 @@ def test_only_the_first_process_keeps_cpus_awake(monkeypatch, tmp_path):
     monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
     monkeypatch.setattr(process.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 2, keep_awake=True)
-    assert [(p.cpu, p.keep_awake) for p in emu.processes] == [(3, [0, 1]), (2, [])]
+    assert [(p.cpu, p.keep_awake, p.poll_idle) for p in emu.processes] == \
+        [(3, [0, 1], True), (2, [], True)]
+    # unpinned processes share CPUs: none polls with nothing in flight
+    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 4, keep_awake=True)
+    assert not any(p.poll_idle or p.keep_awake for p in emu.processes)
 
 
 def test_never_more_processes_than_links(monkeypatch, tmp_path):

@@ -8,22 +8,24 @@ release it, and writes it to b at that time (and the same from b to a).
 
 Polling while frames are in flight: with frames waiting for their release time, the loop
 polls its sockets (epoll with no timeout) and releases what is due, yielding the CPU to
-anything else runnable at each turn; with none, it sleeps in epoll until a frame or request
-comes. No thread per link and no timer. (Sleeping until the next release, as a timerfd did
-here, leaves the release to the moment the CPU wakes up again; a virtual CPU that halts
-waits for the hypervisor to run it again: on the 2-vCPU project machine 14% of the time
-was stolen that way, and a 0.5 ms sleep woke up 3 ms late at the 99th percentile, up to
-20 ms; RTT medians on internet-50 were 3-14 ms off, std 5-13 ms. Polling keeps the CPU
-from halting: medians 0.1-0.2 ms off. The CPU time of such a process says nothing about its load:
-the `busy` request answers the seconds it spent on frames and requests, not polling, with
-its CPU seconds and its keep_awake children's.)
+anything else runnable at each turn; with none, it sleeps in epoll until a frame or
+request comes (unless poll_idle, below). No thread per link and no timer. (Sleeping until
+the next release, as a timerfd did here, leaves the release to the moment the CPU wakes up
+again; a virtual CPU that halts waits for the hypervisor to run it again: on the 2-vCPU
+project machine 14% of the time was stolen that way, and a 0.5 ms sleep woke up 3 ms late
+at the 99th percentile, up to 20 ms; RTT medians on internet-50 were 3-14 ms off, std 5-13
+ms. Polling keeps the CPU from halting: medians 0.1-0.2 ms off. The CPU time of such a
+process says nothing about its load: the `busy` request answers the seconds it spent on
+frames and requests, not polling, with its CPU seconds and its keep_awake children's.)
 
-Pinned where there are CPUs to spare (config "cpu"), and the CPUs without an emulator
-process kept awake under a hypervisor (config "keep_awake", see keep_awake; set by
-process.LinkEmulator): the polling process keeps only its own CPU from halting, and the
-pings, programs and kernel forwarding on the others woke late there in turn (internet-50:
-stolen time 6-13%, RTT std 0.5-6 ms from a few stalls; with the other CPU kept awake,
-0.1-0.2% and 0.07-0.14 ms).
+Pinned where there are CPUs to spare (config "cpu"), and under a hypervisor (set by
+process.LinkEmulator) polling with nothing in flight too (config "poll_idle") and the CPUs
+without an emulator process kept awake (config "keep_awake", see keep_awake). Polling only
+while frames are in flight keeps the emulator's CPU awake only then: a sparse stream (20
+pings/s over a 12 ms RTT) found it asleep, and its frames' releases waited for the wake-up
+(RTTs of 12-93 ms, in CI); and the pings, programs and kernel forwarding on the other CPUs
+woke late there in turn (internet-50: stolen time 6-13%, RTT std 0.5-6 ms from a few
+stalls; with the other CPU kept awake, 0.1-0.2% and 0.07-0.14 ms).
 
 Timing (measured on internet-50 and line-3as, README "Data planes and performance"): a
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
@@ -35,8 +37,9 @@ Traffic classes (`classes.ClassFilter`): on the links given classes, each frame 
 classified by port before the shaper, counted under its class, and dropped if its class
 is policed (an ISP's throttle or block); links without classes skip this.
 
-Config: {"control": PATH, "cpu": N or null, "keep_awake": [CPU, ...], "links": [{"id": N,
-"a": IFNAME, "b": IFNAME, "seed": S, "params": {shaper.Params fields}}]}. Control: a Unix
+Config: {"control": PATH, "cpu": N or null, "poll_idle": BOOL, "keep_awake": [CPU, ...],
+"links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S, "params": {shaper.Params
+fields}}]}. Control: a Unix
 stream socket taking one JSON request per connection: {"cmd": "set", "link": N, "params":
 {...}}; {"cmd": "classes", "links": [N, ...], "ports": {"PORT": CLASS}}; {"cmd": "police",
 "link": N, "class": C, "rate_mbit": R (0 blocks, null lifts it), "ports": {...}}; {"cmd":
@@ -149,9 +152,11 @@ class Emulator:
         # polling process says nothing about its load)
         self.busy = 0.0
         self.awake = awake  # the keep_awake children
+        self.poll_idle = bool(config.get("poll_idle"))
 
     def run(self) -> None:
         heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
+        poll_idle = self.poll_idle
         polls, last = 0, {}  # wake-ups so far; socket -> the last one that found it ready
         clock = time.monotonic
         worked, polled = False, clock()
@@ -168,9 +173,10 @@ class Emulator:
                 worked = True
             if worked:
                 self.busy += clock() - polled
-            if heap:
-                # frames in flight: poll, giving the CPU to whatever else is runnable
-                # (a ping, the kernel's forwarding), and never sleep; see the docstring
+            if heap or poll_idle:
+                # frames in flight (or a VM's CPU to keep awake): poll, giving the CPU to
+                # whatever else is runnable (a ping, the kernel's forwarding), and never
+                # sleep; see the docstring
                 os.sched_yield()
                 events = self.epoll.poll(0)
             else:

@@ -32,11 +32,13 @@ class EmulatorProcess(EventProcess):
     name = "link emulator"
 
     def __init__(self, links: List[Dict[str, Any]], work_dir: Path, stem: str = "linkemu",
-                 cpu: Optional[int] = None, keep_awake: Sequence[int] = ()):
+                 cpu: Optional[int] = None, keep_awake: Sequence[int] = (),
+                 poll_idle: bool = False):
         self.control_path = work_dir / f"{stem}.sock"
         config = work_dir / f"{stem}.json"
         config.write_text(json.dumps({"control": str(self.control_path), "cpu": cpu,
-                                      "keep_awake": list(keep_awake), "links": links}))
+                                      "poll_idle": poll_idle, "keep_awake": list(keep_awake),
+                                      "links": links}))
         super().__init__("testbed.underlay.linkemu.emulator", [str(config)],
                          work_dir / f"{stem}.log")
 
@@ -72,9 +74,9 @@ def placement(processes: int, cpus: Sequence[int],
 
 class LinkEmulator:
     """Every emulated link of a network, over `processes` EmulatorProcesses; requests go
-    to the process holding the link, and `stats` merges their answers. `keep_awake`: the
-    CPUs without an emulator process are kept from halting (a virtual machine's; see
-    emulator.keep_awake)."""
+    to the process holding the link, and `stats` merges their answers. `keep_awake`: no
+    CPU may halt (a virtual machine's): the processes poll even with no frame in flight,
+    and the CPUs without one are kept awake (emulator.keep_awake)."""
 
     def __init__(self, links: List[Dict[str, Any]], work_dir: Path, processes: int,
                  keep_awake: bool = False):
@@ -86,7 +88,8 @@ class LinkEmulator:
             for k in range(n):
                 mine = links[k::n]
                 proc = EmulatorProcess(mine, work_dir, "linkemu" if n == 1 else f"linkemu-{k}",
-                                       pinned[k], awake if k == 0 else ())
+                                       pinned[k], awake if k == 0 else (),
+                                       keep_awake and pinned[k] is not None)
                 self.processes.append(proc)
                 self.owner.update({int(spec["id"]): proc for spec in mine})
         except BaseException:
