@@ -39,11 +39,10 @@ is policed (an ISP's throttle or block); links without classes skip this.
 
 Config: {"control": PATH, "cpu": N or null, "poll_idle": BOOL, "keep_awake": [CPU, ...],
 "links": [{"id": N, "a": IFNAME, "b": IFNAME, "seed": S, "params": {shaper.Params
-fields}}]}. Control: a Unix
-stream socket taking one JSON request per connection: {"cmd": "set", "link": N, "params":
-{...}}; {"cmd": "classes", "links": [N, ...], "ports": {"PORT": CLASS}}; {"cmd": "police",
-"link": N, "class": C, "rate_mbit": R (0 blocks, null lifts it), "ports": {...}}; {"cmd":
-"stats"}; {"cmd": "busy"}. It answers one JSON line.
+fields}}]}. Control: a Unix stream socket taking one JSON request per connection: {"cmd":
+"set", "link": N, "params": {...}}; {"cmd": "classes", "links": [N, ...], "ports": {"PORT":
+CLASS}}; {"cmd": "police", "link": N, "class": C, "rate_mbit": R (0 blocks, null lifts
+it), "ports": {...}}; {"cmd": "stats"}; {"cmd": "busy"}. It answers one JSON line.
 Prints {"event": "ready"} once all sockets are bound.
 """
 from __future__ import annotations
@@ -182,10 +181,12 @@ class Emulator:
             else:
                 events = self.epoll.poll(1.0)
             now = polled = clock()
-            worked = bool(events)
             polls += 1
-            # wall clock minus monotonic clock, once per wake-up: the receive timestamps
-            # are wall-clock times, the release heap is monotonic
+            worked = bool(events)
+            if not worked:  # most turns of a polling loop
+                continue
+            # wall clock minus monotonic clock, once per wake-up that found something: the
+            # receive timestamps are wall-clock times, the release heap is monotonic
             offset = time.time() - now
             for fd, _ in events:
                 if fd == control_fd:
