@@ -181,12 +181,10 @@ class Emulator:
             else:
                 events = self.epoll.poll(1.0)
             now = polled = clock()
-            polls += 1
             worked = bool(events)
-            if not worked:  # most turns of a polling loop
-                continue
-            # wall clock minus monotonic clock, once per wake-up that found something: the
-            # receive timestamps are wall-clock times, the release heap is monotonic
+            polls += 1
+            # wall clock minus monotonic clock, once per wake-up: the receive timestamps
+            # are wall-clock times, the release heap is monotonic
             offset = time.time() - now
             for fd, _ in events:
                 if fd == control_fd:
