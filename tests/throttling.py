@@ -15,20 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAME = 1000 + 8 + 20 + 14  # the flow's UDP payload in its Ethernet frame
 
 
-def run_throttle(tmp_path, links, dataplane, later=0.0, stretch=1.0, pps=400):
+def run_throttle(tmp_path, links, dataplane, later=0.0, stretch=1.0, pps=400, tail=0.0):
     """tests/data/throttle.yaml on the given link back end and data plane, each time t of
     its timeline and phases moved to later + stretch * t (a slow machine starts agents
-    late and runs tc slowly), the flow at `pps` packets/s; its metrics and events."""
+    late and runs tc slowly), the flow at `pps` packets/s, and its stop and the run's end
+    `tail` seconds later still (what a slow machine still holds in its queues when the
+    last phase ends arrives before the server stops); its metrics and events."""
     exp = yaml.safe_load((ROOT / "tests/data/throttle.yaml").read_text())
     exp["overlays"][0]["params"]["flows"][0]["rate"] = pps
 
     def moved(t):
         return later + stretch * float(str(t).rstrip("s"))
-    exp["duration"] = moved(exp["duration"])
+    exp["duration"] = moved(exp["duration"]) + tail
     for event in exp["timeline"]:
         event["at"] = moved(event["at"])
     for overlay in exp["overlays"]:
-        overlay["start"], overlay["stop"] = moved(overlay["start"]), moved(overlay["stop"])
+        overlay["start"], overlay["stop"] = moved(overlay["start"]), moved(overlay["stop"]) + tail
     exp["phases"] = {name: [moved(lo), moved(hi)] for name, (lo, hi) in exp["phases"].items()}
     exp["topology"] = {"file": str(ROOT / "topologies/line-3as.yaml"),
                        "overrides": {"emulation": {"links": links, "dataplane": dataplane}}}
