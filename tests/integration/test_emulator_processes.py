@@ -10,7 +10,7 @@ from testbed.measure.fidelity import check
 from testbed.model import load_topology
 from testbed.underlay import capabilities
 from testbed.underlay.emulation import Underlay
-from testbed.underlay.linkemu import process
+from testbed.underlay.linkemu import emulator, process
 
 from test_link_emulation import on_target
 
@@ -64,3 +64,29 @@ def test_emulator_pinned_to_the_last_cpus_and_the_others_kept_awake(topo_path):
         else:
             assert spinners == []
     assert not [s for s in spinners if Path(f"/proc/{s}").exists()]
+
+
+def _affinities(pids):
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = os.sched_getaffinity(pid)
+        except OSError:
+            pass  # gone
+    return out
+
+
+@pytest.mark.skipif(capabilities.netem_available(), reason="netem carries the links here")
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to pin")
+def test_kernel_threads_kept_off_the_emulator_cpus_and_given_back(topo_path):
+    """The movable kernel threads (kdamond, kcompactd, rcu's) leave the CPUs the emulator
+    processes are pinned to while the network runs, and get their CPUs back after."""
+    before = _affinities(emulator.movable_kernel_threads())
+    assert before, "no movable kernel thread to check"
+    with Underlay(load_topology(topo_path("line-3as")), dataplane="linux") as u:
+        own = {c for p in u.emulator.pids for c in os.sched_getaffinity(p)}
+        during = _affinities(before)
+        assert {pid for pid, cpus in during.items() if cpus & own} == \
+            {pid for pid, cpus in during.items() if not before[pid] - own}, own
+    after = _affinities(before)
+    assert after == {pid: before[pid] for pid in after}

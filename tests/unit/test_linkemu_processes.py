@@ -12,9 +12,10 @@ from testbed.underlay.linkemu import process
 
 class FakeProcess:
     def __init__(self, links, work_dir, stem="linkemu", cpu=None, keep_awake=(),
-                 poll_idle=False):
+                 poll_idle=False, kernel_threads_off=()):
         self.links, self.stem, self.requests = [l["id"] for l in links], stem, []
         self.cpu, self.keep_awake, self.poll_idle = cpu, list(keep_awake), poll_idle
+        self.kernel_threads_off = list(kernel_threads_off)
         self.pid = 1000 + len(self.links)
 
     def request(self, **request):
@@ -82,15 +83,21 @@ def test_processes_are_pinned_to_the_last_cpus_and_the_others_kept_awake():
     assert process.placement(3, [0, 1], keep_awake=True) == ([None] * 3, [])
 
 
-def test_only_the_first_process_keeps_cpus_awake(monkeypatch, tmp_path):
+def test_only_the_first_process_keeps_cpus_awake_and_kernel_threads_off(monkeypatch,
+                                                                         tmp_path):
     monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
     monkeypatch.setattr(process.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 2, keep_awake=True)
-    assert [(p.cpu, p.keep_awake, p.poll_idle) for p in emu.processes] == \
-        [(3, [0, 1], True), (2, [], True)]
-    # unpinned processes share CPUs: none polls with nothing in flight
+    assert [(p.cpu, p.keep_awake, p.poll_idle, p.kernel_threads_off)
+            for p in emu.processes] == [(3, [0, 1], True, [3, 2]), (2, [], True, [])]
+    # pinned without a hypervisor: kernel threads still kept off the emulator's CPUs
+    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 1)
+    assert [(p.cpu, p.keep_awake, p.kernel_threads_off) for p in emu.processes] == \
+        [(3, [], [3])]
+    # unpinned processes share CPUs: none polls with nothing in flight, none is kept clear
     emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 4, keep_awake=True)
-    assert not any(p.poll_idle or p.keep_awake for p in emu.processes)
+    assert not any(p.poll_idle or p.keep_awake or p.kernel_threads_off
+                   for p in emu.processes)
 
 
 def test_never_more_processes_than_links(monkeypatch, tmp_path):

@@ -33,11 +33,12 @@ class EmulatorProcess(EventProcess):
 
     def __init__(self, links: List[Dict[str, Any]], work_dir: Path, stem: str = "linkemu",
                  cpu: Optional[int] = None, keep_awake: Sequence[int] = (),
-                 poll_idle: bool = False):
+                 poll_idle: bool = False, kernel_threads_off: Sequence[int] = ()):
         self.control_path = work_dir / f"{stem}.sock"
         config = work_dir / f"{stem}.json"
         config.write_text(json.dumps({"control": str(self.control_path), "cpu": cpu,
                                       "poll_idle": poll_idle, "keep_awake": list(keep_awake),
+                                      "kernel_threads_off": list(kernel_threads_off),
                                       "links": links}))
         super().__init__("testbed.underlay.linkemu.emulator", [str(config)],
                          work_dir / f"{stem}.log")
@@ -76,20 +77,25 @@ class LinkEmulator:
     """Every emulated link of a network, over `processes` EmulatorProcesses; requests go
     to the process holding the link, and `stats` merges their answers. `keep_awake`: no
     CPU may halt (a virtual machine's): the processes poll even with no frame in flight,
-    and the CPUs without one are kept awake (emulator.keep_awake)."""
+    and the CPUs without one are kept awake (emulator.keep_awake). Where the processes
+    are pinned, the first keeps the movable kernel threads off their CPUs while it runs
+    (emulator.kernel_threads_off)."""
 
     def __init__(self, links: List[Dict[str, Any]], work_dir: Path, processes: int,
                  keep_awake: bool = False):
         n = max(1, min(processes, len(links)))
         pinned, awake = placement(n, os.sched_getaffinity(0), keep_awake)
+        own = [cpu for cpu in pinned if cpu is not None]  # kernel threads kept off these
         self.processes: List[EmulatorProcess] = []
         self.owner: Dict[int, EmulatorProcess] = {}
         try:
             for k in range(n):
                 mine = links[k::n]
+                first = k == 0
                 proc = EmulatorProcess(mine, work_dir, "linkemu" if n == 1 else f"linkemu-{k}",
-                                       pinned[k], awake if k == 0 else (),
-                                       keep_awake and pinned[k] is not None)
+                                       pinned[k], awake if first else (),
+                                       keep_awake and pinned[k] is not None,
+                                       own if first else ())
                 self.processes.append(proc)
                 self.owner.update({int(spec["id"]): proc for spec in mine})
         except BaseException:
