@@ -4,10 +4,11 @@
 per CPU less one (they poll while frames are in flight: the rest of the machine keeps a
 CPU), one fewer again beside the userspace OVS datapath, at least 1, at most
 MAX_PROCESSES. A frame crosses every link of its path in the emulator, and one Python
-process moves ~90,000 frames/s: one polling process carried TCP at 105-115 Mbit/s over 10
-crossings on internet-50 (two on two CPUs: 180-195, with the RTTs spread by milliseconds).
-Links are dealt out by position, so a long path's crossings spread over all of them; a link
-lives in exactly one process, so its frames keep their order.
+process moves ~90,000 frames/s: one polling process carried TCP at 73-115 Mbit/s over 10
+crossings on internet-50, as the host's day went (two on two CPUs: 180-195, with the RTTs
+spread by milliseconds). Links are dealt out by position, so a long path's crossings
+spread over all of them; a link lives in exactly one process, so its frames keep their
+order.
 """
 from __future__ import annotations
 
