@@ -93,12 +93,20 @@ def event_named(name: str) -> Callable[[Dict[str, Any]], bool]:
     return predicate
 
 
+def proc_stat_fields(pid: int) -> Optional[List[str]]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces and
+    parentheses), from the state on: man 5 proc's field n is index n - 3. None if the
+    process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def process_cpu_seconds(pid: Optional[int]) -> float:
     """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
-    if not pid:
-        return 0.0
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
+    fields = proc_stat_fields(pid) if pid else None
+    if fields is None:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

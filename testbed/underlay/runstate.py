@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
+from ..process import proc_stat_fields
+
 STATE_DIR = Path(os.environ.get("TESTBED_STATE_DIR", "/run/testbed"))
 
 
@@ -41,11 +43,8 @@ class RunState:
 
 def pid_alive(pid: int) -> bool:
     """Running, not just an unreaped zombie (a killed run's children wait for PID 1)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2:].split(" ", 1)[0] not in ("Z", "X")
+    fields = proc_stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 def leftovers(include_live: bool = False) -> Iterator[Dict[str, Any]]:

@@ -60,7 +60,7 @@ import sys
 import time
 from typing import Any, Dict, List, Set, Tuple
 
-from ...process import process_cpu_seconds
+from ...process import proc_stat_fields, process_cpu_seconds
 from .classes import ClassFilter
 from .shaper import Direction, Params
 
@@ -323,15 +323,11 @@ def movable_kernel_threads() -> List[int]:
     """The kernel threads whose CPUs may be changed (PF_NO_SETAFFINITY marks the per-CPU
     ones and the workqueues' workers)."""
     pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
-                    flags = int(f.read().rsplit(")", 1)[1].split()[6])
-            except (OSError, ValueError, IndexError):
-                continue  # gone
-            if flags & PF_KTHREAD and not flags & PF_NO_SETAFFINITY:
-                pids.append(int(entry))
+    for pid in (int(entry) for entry in os.listdir("/proc") if entry.isdigit()):
+        fields = proc_stat_fields(pid)
+        flags = int(fields[6]) if fields else 0  # gone: 0
+        if flags & PF_KTHREAD and not flags & PF_NO_SETAFFINITY:
+            pids.append(pid)
     return pids
 
 
