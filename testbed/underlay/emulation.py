@@ -17,17 +17,19 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..control.kernelplan import interface_name
 from ..control.state import RoutingState
 from ..measure.probes import ProbeFleet
 from ..model.loader import parse_topology, replace_policy
-from ..model.network import LinkProps, Network
+from ..model.network import Link, LinkProps, Network
 from . import capabilities, runstate, teardown
 from .controller import ControllerProcess, KernelControllerProcess, event_named
 from .linkemu.names import emulator_ends
 from .linkemu.process import LinkEmulator, default_processes
+from .linkemu.shaper import Params
+from .linkemu.vnet import GSO_MAX_SEGS
 
 
 def _linux_router() -> Any:
@@ -96,6 +98,9 @@ class Underlay:
         self._counters: Optional[Any] = None  # measure.counters.LinkCounters, on first use
         self._policy_nets: List[Network] = []  # set_policy's networks, in order
         self.classes: Dict[str, List[int]] = {}  # traffic class -> its ports (set_classes)
+        self.policed: Dict[int, Set[str]] = {}  # link index -> classes policed on it (police)
+        self.billed = False  # inter-AS links' bytes counted for bills (set_classes)
+        self.segmented: Set[int] = set()  # links carrying no GSO frames (_segment)
 
     # --- life cycle ------------------------------------------------------------------
     def __enter__(self) -> "Underlay":
@@ -256,11 +261,16 @@ class Underlay:
         self.state.add_pids(*(node.pid for node in self.mn.hosts + self.mn.switches))
         if userspace:
             self._start_emulator()
+        # veth TX checksum offload breaks TCP through a userspace OVS (docs/machines.md);
+        # Linux routers and the emulator (linkemu.vnet) carry it, and with it TCP's
+        # segmentation offload, which the emulator needs to reach 100 Mbit/s over 10 links.
+        # netem would lose or delay a 64 KB GSO frame as one packet: off there too.
+        gso = userspace and self.dataplane == "linux"
+        offload = "" if gso else "ethtool -K {} tx off >/dev/null 2>&1; "
         for name in net.hosts:
-            # veth TX checksum offload breaks TCP through a userspace OVS (docs/machines.md);
             # ICMP errors unthrottled (per destination, and the namespace's budget of 1000/s
             # in bursts of 50), or UDP probes see a fraction of their port-unreachables
-            self.mn[name].cmd(f"ethtool -K {host_intf(net, name)} tx off >/dev/null 2>&1; "
+            self.mn[name].cmd(offload.format(host_intf(net, name)) +
                               "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
                               "net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 "
                               "net.ipv4.icmp_msgs_burst=10000 2>/dev/null")
@@ -297,6 +307,7 @@ class Underlay:
         """Every emulated link's veth pairs in one `ip -batch` (see linkemu.link)."""
         from .linkemu.link import batch_commands
         net, lines = self.net, []
+        self.segmented = {link.index for link in net.links if self._per_segment(link)}
 
         def router_ns(router: str) -> Optional[int]:
             """Where a router's end goes: OVS ports live in the root namespace, a Linux
@@ -306,11 +317,11 @@ class Underlay:
             if link.kind == "access":
                 lines += batch_commands(link.index, host_intf(net, link.a), self.mn[link.a].pid,
                                         interface_name(net, link.b, link.b_port), router_ns(link.b),
-                                        net.hosts[link.a].mac)
+                                        link.index in self.segmented, net.hosts[link.a].mac)
             else:
                 lines += batch_commands(link.index, interface_name(net, link.a, link.a_port),
                                         router_ns(link.a), interface_name(net, link.b, link.b_port),
-                                        router_ns(link.b))
+                                        router_ns(link.b), link.index in self.segmented)
         done = subprocess.run(["ip", "-batch", "-"], input="\n".join(lines) + "\n", text=True,
                               capture_output=True)
         if done.returncode:
@@ -433,6 +444,7 @@ class Underlay:
             props = dataclasses.replace(self.link_props[link.index], **changes)
             self.link_props[link.index] = props
             if self.emulator is not None:
+                self._segment([link])
                 self.emulator.request(cmd="set", link=link.index, params=shaper_params(props))
             else:
                 params = tc_params(props)
@@ -450,6 +462,9 @@ class Underlay:
         per class from now on (class_counters)."""
         self.classes = {name: sorted(set(ports)) for name, ports in sorted(classes.items())}
         inter = [l for l in self.net.links if l.kind == "inter"]
+        if self.emulator is not None:
+            self.billed = True
+            self._segment(inter)
         if not self.classes or not inter:
             return
         if self.emulator is not None:
@@ -476,6 +491,13 @@ class Underlay:
                                 f"{', '.join(self.classes) or 'none'})")
         if self.emulator is not None:
             for link in links:
+                policed = self.policed.setdefault(link.index, set())
+                if rate_mbit is None:
+                    policed.discard(cls)
+                else:
+                    policed.add(cls)
+            self._segment(links)
+            for link in links:
                 self.emulator.request(cmd="police", link=link.index, rate_mbit=rate_mbit,
                                       ports=self._port_map(), **{"class": cls})
             return
@@ -488,6 +510,31 @@ class Underlay:
                 if problem:
                     raise UnderlayError(f"tc refused to police {cls} on {intf.name}: "
                                         f"{problem[:300]}")
+
+    def _per_segment(self, link: Link) -> bool:
+        """Whether GSO frames must stay off an emulated link (linkemu.vnet): its shaping
+        (loss, jitter, a rate) or an ISP's policer acts on each segment, or its bytes are
+        billed (an interface counts a GSO frame's headers once, not once per segment:
+        4.3% fewer bytes for a bulk TCP transfer than its segments put on the wire)."""
+        return (Params(**shaper_params(self.link_props[link.index])).per_segment or
+                bool(self.policed.get(link.index)) or (self.billed and link.kind == "inter"))
+
+    def _segment(self, links: Iterable[Link]) -> None:
+        """Each link's node ends take GSO frames of one segment at most, or of any size
+        again, as `_per_segment` says now: the kernel sending into a link that needs
+        segments cuts its GSO frames first."""
+        from .capture import ends
+        for link in links:
+            want = self._per_segment(link)
+            if want == (link.index in self.segmented):
+                continue
+            for node, intf in ends(self.net, link):
+                self.mn[node].cmd(f"ip link set dev {intf} gso_max_segs "
+                                  f"{1 if want else GSO_MAX_SEGS}")
+            if want:
+                self.segmented.add(link.index)
+            else:
+                self.segmented.discard(link.index)
 
     def class_counters(self) -> Dict[int, Dict[str, Any]]:
         """Inter-AS link index -> {class: [bytes a -> b, bytes b -> a]} that crossed it,

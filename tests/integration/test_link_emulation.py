@@ -1,12 +1,18 @@
 """Link emulation on a real network: delay, loss and rate as configured, changed at
 runtime, with the fidelity check's verdict. Here (no sch_netem) this is the userspace
 emulator; where the kernel has netem, 'auto' picks netem and the same tests run on it."""
+import concurrent.futures
+import re
+import subprocess
+import time
+
 import pytest
 
-from testbed.measure.fidelity import check
+from testbed.measure.fidelity import check, throughput_of
 from testbed.model import load_topology
 from testbed.underlay import capabilities
 from testbed.underlay.emulation import Underlay, UnderlayError
+from testbed.underlay.linkemu.names import emulator_ends
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +88,42 @@ def test_unknown_link_or_property_is_a_clear_error(line):
 def test_asking_for_netem_without_it_is_refused(topo_path):
     with pytest.raises(UnderlayError, match="no sch_netem"):
         Underlay(load_topology(topo_path("line-3as")), link_backend="netem").start()
+
+
+def frame_sizes(interface, seconds=3.0):
+    """The sizes of the TCP frames crossing `interface` (tcpdump, link-level lengths)."""
+    done = subprocess.run(["timeout", str(seconds), "tcpdump", "-i", interface, "-e", "-nn",
+                           "-c", "300", "tcp"], capture_output=True, text=True)
+    return [int(n) for n in re.findall(r"length (\d+):", done.stdout)]
+
+
+def test_gso_frames_cross_links_that_only_delay_and_segments_the_others(line):
+    """A host's 64 KB TCP frames (GSO) reach the emulator whole where a link only delays,
+    on the Linux plane (OVS's userspace datapath takes none: hosts send segments); the
+    link with a rate after it sees segments, cut by the router before it."""
+    if line.emulator is None:
+        pytest.skip("netem: no userspace emulator")
+    index = {frozenset((l.a, l.b)): l.index for l in line.net.links}
+    plain = index[frozenset(("as100.r1", "as100.r2"))]
+    rated = index[frozenset(("as100.r2", "as200.r1"))]
+    unlimited = [("as100.h1", "as100.r1"), ("as100.r1", "as100.r2")]
+    for a, b in unlimited:
+        line.set_link_params(a, b, bandwidth_mbit=0)
+    try:
+        assert plain not in line.segmented and rated in line.segmented
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            sizes = {i: pool.submit(frame_sizes, emulator_ends(i)[0]) for i in (plain, rated)}
+            time.sleep(0.5)
+            tput = throughput_of(line, ("as100.h1", "as300.h1"), 3)
+            sizes = {i: f.result() for i, f in sizes.items()}
+        assert tput["mbit"] >= 70 and sizes[plain] and sizes[rated]
+        assert max(sizes[rated]) <= 1514
+        if line.dataplane == "linux":
+            assert max(sizes[plain]) > 1514
+        else:
+            assert max(sizes[plain]) <= 1514
+    finally:
+        for a, b in unlimited:
+            line.set_link_params(a, b, bandwidth_mbit=100)
+    assert plain in line.segmented
+    assert line.emulator.request(cmd="stats")["receive_errors"] == 0

@@ -46,7 +46,7 @@ def test_a_class_filter_counts_polices_blocks_and_lifts():
     f.ports.update({7100: "ron"})
 
     def send(t, fr):
-        key = f.admit(t, fr)
+        key = f.admit(t, fr, len(fr))
         if key is not None:
             f.count(key, len(fr))
         return key is not None

@@ -22,7 +22,7 @@ class FakeProcess:
         self.requests.append(request)
         if request["cmd"] == "stats":
             return {"ok": True, "links": {str(i): {"a_to_b": {"sent": i}} for i in self.links},
-                    "send_errors": 1, "queued": 2,
+                    "send_errors": 1, "receive_errors": 3, "queued": 2,
                     "late_ms": {"mean": 0.1 * len(self.links), "max": len(self.links),
                                 "releases": 10 * len(self.links)}}
         if request["cmd"] == "busy":
@@ -63,7 +63,7 @@ def test_a_link_no_process_holds_is_a_clear_error(emulator):
 def test_stats_merge_links_and_weigh_lateness_by_releases(emulator):
     stats = emulator.request(cmd="stats")
     assert sorted(stats["links"]) == ["10", "11", "12", "13", "14"]
-    assert stats["send_errors"] == 2 and stats["queued"] == 4
+    assert stats["send_errors"] == 2 and stats["receive_errors"] == 6 and stats["queued"] == 4
     # 30 releases at 0.3 ms and 20 at 0.2 ms
     assert stats["late_ms"]["mean"] == pytest.approx((30 * 0.3 + 20 * 0.2) / 50)
     assert stats["late_ms"]["max"] == 3 and stats["late_ms"]["releases"] == 50

@@ -30,13 +30,14 @@ def burst_bytes(rate_mbit: float) -> int:
     return max(int(rate_mbit * 1e6 / 8 * 0.01), 2 * FULL_FRAME)
 
 
-def port_key(frame: bytes) -> bytes:
-    """The frame's source and destination port, 4 bytes as on the wire, if it is IPv4 TCP
-    or UDP without IP options and not a later fragment; else b"". Runs for every frame
-    of a classified link: a slice and a few byte tests (a full parse costs 2-3 times as
-    much, measured with bench/accounting.py)."""
-    if frame.startswith(IPV4, 12) and frame[23] in L4 and not (frame[20] & 0x1F or frame[21]):
-        return frame[34:38]
+def port_key(frame: bytes, at: int = 0) -> bytes:
+    """The source and destination port of the Ethernet frame starting at byte `at`, 4
+    bytes as on the wire, if it is IPv4 TCP or UDP without IP options and not a later
+    fragment; else b"". Runs for every frame of a classified link: a slice and a few byte
+    tests (a full parse costs 2-3 times as much, measured with bench/accounting.py)."""
+    if frame.startswith(IPV4, at + 12) and frame[at + 23] in L4 and \
+            not (frame[at + 20] & 0x1F or frame[at + 21]):
+        return frame[at + 34:at + 38]
     return b""
 
 
@@ -98,13 +99,14 @@ class ClassFilter:
         else:
             self.policers[cls] = Policer(rate_mbit)
 
-    def admit(self, now: float, frame: bytes) -> Optional[bytes]:
-        """The frame's port key, or None if its class's policer drops it."""
-        key = port_key(frame)
+    def admit(self, now: float, frame: bytes, size: int, at: int = 0) -> Optional[bytes]:
+        """The port key of the frame starting at byte `at` and putting `size` bytes on the
+        wire, or None if its class's policer drops it."""
+        key = port_key(frame, at)
         if self.policers:
             cls = class_of(key, self.ports)
             policer = self.policers.get(cls)
-            if policer is not None and not policer.admit(now, len(frame)):
+            if policer is not None and not policer.admit(now, size):
                 self.dropped[cls] += 1
                 return None
         return key

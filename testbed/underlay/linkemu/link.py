@@ -17,14 +17,16 @@ from .names import emulator_ends
 
 
 def batch_commands(index: int, intf1: str, netns1: Optional[int], intf2: str,
-                   netns2: Optional[int], mac1: Optional[str] = None) -> List[str]:
+                   netns2: Optional[int], per_segment: bool,
+                   mac1: Optional[str] = None) -> List[str]:
     """`ip -batch` lines making link `index`'s two veth pairs, node ends in their network
-    namespace (None: the root one), and the emulator's ends up."""
+    namespace (None: the root one) and taking no GSO frames if `per_segment` (vnet), and
+    the emulator's ends up."""
     lines = []
     for end, intf, netns, mac in ((0, intf1, netns1, mac1), (1, intf2, netns2, None)):
         emu = emulator_ends(index)[end]
         peer = f"peer name {intf}" + (f" address {mac}" if mac else "") + \
-            (f" netns {netns}" if netns else "")
+            (" gso_max_segs 1" if per_segment else "") + (f" netns {netns}" if netns else "")
         lines += [f"link add name {emu} type veth {peer}", f"link set {emu} up"]
     return lines
 

@@ -145,6 +145,7 @@ def merge_stats(replies: List[Dict[str, Any]]) -> Dict[str, Any]:
     releases = sum(r["late_ms"]["releases"] for r in replies)
     return {"ok": True, "links": {k: v for r in replies for k, v in r["links"].items()},
             "send_errors": sum(r["send_errors"] for r in replies),
+            "receive_errors": sum(r["receive_errors"] for r in replies),
             "queued": sum(r["queued"] for r in replies),
             "late_ms": {"mean": sum(r["late_ms"]["mean"] * r["late_ms"]["releases"]
                                     for r in replies) / max(releases, 1),

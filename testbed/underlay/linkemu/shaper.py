@@ -32,9 +32,10 @@ class Params:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
-    def passthrough(self) -> bool:
-        """Frames can be forwarded at once, without the timer heap."""
-        return self.up and not (self.delay_ms or self.jitter_ms or self.loss_pct or self.rate_mbit)
+    def per_segment(self) -> bool:
+        """Frames must cross one TCP segment at a time: loss, jitter and a rate act on
+        each (a link that only delays may carry a sender's 64 KB GSO frames whole; vnet)."""
+        return bool(self.loss_pct or self.jitter_ms or self.rate_mbit)
 
 
 class Direction:
