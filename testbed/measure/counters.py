@@ -7,7 +7,9 @@ namespace: a host's or Linux router's shell; an Open vSwitch bridge's shell live
 root namespace, where its ports are). So a count is what crossed the link, on both link
 back ends: frames the link lost, or an ISP's throttle dropped (tc at the sender's egress,
 or the userspace emulator between the two ends), are not in it. Drops are the
-interfaces' own (a full queue, no route), not the link's loss.
+interfaces' own (a full queue, no route), not the link's loss. Over the userspace
+emulator, Underlay.link_counters takes the bytes from the emulator instead: an interface
+counts a TCP GSO frame as one packet with one set of headers (linkemu.vnet).
 """
 from __future__ import annotations
 

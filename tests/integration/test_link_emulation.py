@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from testbed.measure.counters import LinkCounters
 from testbed.measure.fidelity import check, throughput_of
 from testbed.model import load_topology
 from testbed.underlay import capabilities
@@ -100,13 +101,15 @@ def frame_sizes(interface, seconds=3.0):
 def test_gso_frames_cross_links_that_only_delay_and_segments_the_others(line):
     """A host's 64 KB TCP frames (GSO) reach the emulator whole where a link only delays,
     on the Linux plane (OVS's userspace datapath takes none: hosts send segments); the
-    link with a rate after it sees segments, cut by the router before it."""
+    link with a rate after it sees segments, cut by the router before it. The link's
+    counters count the bytes the segments put on the wire either way."""
     if line.emulator is None:
         pytest.skip("netem: no userspace emulator")
     index = {frozenset((l.a, l.b)): l.index for l in line.net.links}
     plain = index[frozenset(("as100.r1", "as100.r2"))]
     rated = index[frozenset(("as100.r2", "as200.r1"))]
     unlimited = [("as100.h1", "as100.r1"), ("as100.r1", "as100.r2")]
+    interfaces = LinkCounters(line.net, lambda node: line.mn[node].pid)
     for a, b in unlimited:
         line.set_link_params(a, b, bandwidth_mbit=0)
     try:
@@ -114,9 +117,19 @@ def test_gso_frames_cross_links_that_only_delay_and_segments_the_others(line):
         with concurrent.futures.ThreadPoolExecutor() as pool:
             sizes = {i: pool.submit(frame_sizes, emulator_ends(i)[0]) for i in (plain, rated)}
             time.sleep(0.5)
+            before = (line.link_counters()[plain], interfaces.sample()[plain])
             tput = throughput_of(line, ("as100.h1", "as300.h1"), 3)
+            after = (line.link_counters()[plain], interfaces.sample()[plain])
             sizes = {i: f.result() for i, f in sizes.items()}
         assert tput["mbit"] >= 70 and sizes[plain] and sizes[rated]
+        # the link's bytes are the segments' (66 bytes of headers for each 1,448 of TCP
+        # payload), not the interfaces' count of the GSO frames (one set of headers each)
+        way = "tx_bytes" if line.net.links[plain].a == "as100.r1" else "rx_bytes"
+        wire, counted = (getattr(a, way) - getattr(b, way) for a, b in zip(after, before))
+        if line.dataplane == "linux":
+            assert 1.02 < wire / counted < 1.05
+        else:
+            assert wire == pytest.approx(counted, rel=0.001)
         assert max(sizes[rated]) <= 1514
         if line.dataplane == "linux":
             assert max(sizes[plain]) > 1514

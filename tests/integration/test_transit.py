@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from experiment_run import run_experiment
-from throttling import check_throttle, run_throttle
+from throttling import check_throttle, edge_frames, run_throttle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +45,8 @@ workloads:
 
 @pytest.mark.parametrize("dataplane", ["linux", "openflow"])
 def test_throttle_and_block_on_the_userspace_link_emulator(tmp_path, dataplane):
-    m, actions = run_throttle(tmp_path, "userspace", dataplane)
-    check_throttle(m, actions)
+    m, actions, run = run_throttle(tmp_path, "userspace", dataplane)
+    check_throttle(m, actions, edges=edge_frames(run))
     # the emulator counts classes: the flow is nearly all of as300's inter-AS bytes
     assert m["transit.share.app.as300"] > 0.95
     assert (m["transit.blocked.share.app.as300"] or 0) < 0.05

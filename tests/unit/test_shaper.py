@@ -9,6 +9,7 @@ from testbed.underlay.linkemu.shaper import Direction, Params
 def test_delay_only():
     d = Direction(Params(delay_ms=20), seed=1)
     assert d.admit(1.0, 100) == pytest.approx(1.020)
+    assert d.admit(1.0, 60) is not None and (d.sent, d.bytes) == (2, 160)
 
 
 def test_jitter_spread_and_no_reordering():

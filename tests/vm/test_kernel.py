@@ -148,8 +148,8 @@ def test_throttle_and_block_with_tc_on_netem(tmp_path, dataplane):
     crossed the link and found no socket, on the Linux data plane, in one run). The flow
     stops 3 s after its last phase: in one run that phase's packets took up to 1.3 s to
     arrive, and the quarter sent in its last second found the server already stopped."""
-    m, actions = run_throttle(tmp_path, "netem", dataplane, later=16.0, stretch=3.0, pps=200,
-                              tail=3.0)
+    m, actions, _ = run_throttle(tmp_path, "netem", dataplane, later=16.0, stretch=3.0,
+                                 pps=200, tail=3.0)
     print({e["action"]: (e["late_ms"], e["took_ms"]) for e in actions},
           {k: v for k, v in m.items() if k.endswith((".delivery", ".received"))})
     check_throttle(m, actions, stretch=3.0, in_force_ms=1500, delivered=0.9,

@@ -127,7 +127,7 @@ class Link:
         out: Dict[str, Any] = {}
         for name, d, f in (("a_to_b", self.a_to_b, self.classes_ab),
                            ("b_to_a", self.b_to_a, self.classes_ba)):
-            out[name] = {"sent": d.sent, "lost": d.dropped_loss, "queue_drops": d.dropped_queue,
+            out[name] = {"sent": d.sent, "bytes": d.bytes, "lost": d.dropped_loss, "queue_drops": d.dropped_queue,
                          "down_drops": d.dropped_down}
             if f.active:
                 out[name].update(class_bytes=f.bytes, class_drops=dict(f.dropped))

@@ -45,6 +45,7 @@ class Direction:
         self.busy_until = 0.0  # when the rate limiter finishes the frames admitted so far
         self.last_release = 0.0
         self.sent = self.dropped_loss = self.dropped_queue = self.dropped_down = 0
+        self.bytes = 0  # the frames sent, as the wire carries them (the caller's sizes)
 
     def admit(self, now: float, size: int) -> Optional[float]:
         """Release time (seconds, same clock as `now`) of a frame, or None if it is dropped."""
@@ -70,4 +71,5 @@ class Direction:
         t = max(t, self.last_release)
         self.last_release = t
         self.sent += 1
+        self.bytes += size
         return t
