@@ -69,8 +69,8 @@ class LinkCounters:
     """Samples every link's counters; `pid_of(node)` is a process in the node's namespace."""
 
     def __init__(self, net: Network, pid_of: Callable[[str], int]):
-        from ..underlay.capture import ends
-        self.ends = {link.index: ends(net, link) for link in net.links}
+        from ..underlay.emulation import link_ends
+        self.ends = {link.index: link_ends(net, link) for link in net.links}
         self.names = {link.index: f"{link.a} - {link.b}" for link in net.links}
         self.pid_of = pid_of
 

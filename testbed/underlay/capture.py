@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, List, Sequence, Tuple, Union
 
-from ..control.kernelplan import interface_name
-from .emulation import host_intf
+from .emulation import link_ends
 from ..model.diagnostics import did_you_mean
 from ..model.network import Link, Network
 
@@ -48,15 +47,8 @@ class Point:
         return f"{self.link.a}_{self.link.b}"
 
 
-def ends(net: Network, link: Link) -> Tuple[Tuple[str, str], Tuple[str, str]]:
-    """(node, interface) at the link's a end and at its b end."""
-    a = host_intf(net, link.a) if link.kind == "access" else \
-        interface_name(net, link.a, link.a_port)
-    return (link.a, a), (link.b, interface_name(net, link.b, link.b_port))
-
-
 def _point(net: Network, link: Link) -> Point:
-    node, interface = ends(net, link)[0]
+    node, interface = link_ends(net, link)[0]
     return Point(link, node, interface)
 
 

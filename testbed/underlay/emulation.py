@@ -52,6 +52,13 @@ def host_intf(net: Network, host: str) -> str:
     return f"tbh{net.hosts[host].index + 1}"
 
 
+def link_ends(net: Network, link: Link) -> Tuple[Tuple[str, str], Tuple[str, str]]:
+    """(node, interface) at the link's a end and at its b end."""
+    a = host_intf(net, link.a) if link.kind == "access" else \
+        interface_name(net, link.a, link.a_port)
+    return (link.a, a), (link.b, interface_name(net, link.b, link.b_port))
+
+
 def tc_params(props: LinkProps) -> Dict[str, Any]:
     """Mininet TCLink parameters (netem back end: htb for rate, netem for the rest)."""
     params: Dict[str, Any] = {}
@@ -308,19 +315,15 @@ class Underlay:
         net, lines = self.net, []
         self.segmented = {link.index for link in net.links if self._per_segment(link)}
 
-        def router_ns(router: str) -> Optional[int]:
-            """Where a router's end goes: OVS ports live in the root namespace, a Linux
-            router's interfaces in its own."""
-            return self.mn[router].pid if self.dataplane == "linux" else None
+        def netns(node: str) -> Optional[int]:
+            """Where a node's end goes: a host's and a Linux router's interfaces in its own
+            namespace, OVS ports in the root one."""
+            return self.mn[node].pid if node in net.hosts or self.dataplane == "linux" else None
         for link in net.links:
-            if link.kind == "access":
-                lines += batch_commands(link.index, host_intf(net, link.a), self.mn[link.a].pid,
-                                        interface_name(net, link.b, link.b_port), router_ns(link.b),
-                                        link.index in self.segmented, net.hosts[link.a].mac)
-            else:
-                lines += batch_commands(link.index, interface_name(net, link.a, link.a_port),
-                                        router_ns(link.a), interface_name(net, link.b, link.b_port),
-                                        router_ns(link.b), link.index in self.segmented)
+            (a, intf_a), (b, intf_b) = link_ends(net, link)
+            mac = net.hosts[a].mac if link.kind == "access" else None
+            lines += batch_commands(link.index, intf_a, netns(a), intf_b, netns(b),
+                                    link.index in self.segmented, mac)
         done = subprocess.run(["ip", "-batch", "-"], input="\n".join(lines) + "\n", text=True,
                               capture_output=True)
         if done.returncode:
@@ -501,8 +504,7 @@ class Underlay:
                     policed.discard(cls)
                 else:
                     policed.add(cls)
-            self._segment(links)
-            for link in links:
+                self._segment([link])
                 self.emulator.request(cmd="police", link=link.index, rate_mbit=rate_mbit,
                                       ports=self._port_map(), **{"class": cls})
             return
@@ -526,12 +528,11 @@ class Underlay:
         """Each link's node ends take GSO frames of one segment at most, or of any size
         again, as `_per_segment` says now: the kernel sending into a link that needs
         segments cuts its GSO frames first."""
-        from .capture import ends
         for link in links:
             want = self._per_segment(link)
             if want == (link.index in self.segmented):
                 continue
-            for node, intf in ends(self.net, link):
+            for node, intf in link_ends(self.net, link):
                 self.mn[node].cmd(f"ip link set dev {intf} gso_max_segs "
                                   f"{1 if want else GSO_MAX_SEGS}")
             if want:

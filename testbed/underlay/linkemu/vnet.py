@@ -43,4 +43,3 @@ def wire_bytes(frame: bytes) -> int:
                      (frame[l4 + 12] >> 4) * 4)) - HEADER
     segments = max(1, -(-(size - headers) // max(gso_size, 1)))
     return size + (segments - 1) * headers
-
