@@ -3,8 +3,9 @@ YAML configures, and what bring-up and teardown cost.
 
 Variants, each measured in one run: openflow (OVS under the Ryu controller, userspace
 datapath here), linux (kernel-forwarding routers, the links over the default emulator
-processes: one per CPU less one, pinned, the other CPUs kept awake under a hypervisor)
-and linux-2 (the links over 2 processes: on 2 CPUs none pinned, none kept awake).
+processes: one per CPU less one, pinned, polling with nothing in flight under a
+hypervisor) and linux-2 (the links over 2 processes: on 2 CPUs none pinned, none polling
+with nothing in flight).
 For each topology and variant:
 - bring-up until every route is installed (nodes/s), teardown (s), memory used (GB);
 - on 20 sampled host pairs (`fidelity.sample_pairs`): the harness's own forwarding time

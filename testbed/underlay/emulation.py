@@ -342,7 +342,7 @@ class Underlay:
         ovs_busy = self.dataplane == "openflow" and self.datapath == "user"
         processes = self.emulator_processes or default_processes(reserved=2 if ovs_busy else 1)
         self.emulator = LinkEmulator(specs, self.work_dir, processes,
-                                     keep_awake=capabilities.virtual_cpus())
+                                     poll_idle=capabilities.virtual_cpus())
         assert self.state is not None
         self.state.add_pids(*self.emulator.pids)
         self.emulator.wait_ready()

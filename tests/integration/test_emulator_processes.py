@@ -31,7 +31,7 @@ def test_links_spread_over_three_emulator_processes_behave_as_one(topo_path, pla
         # on target where each process has a CPU of its own; 3 polling processes on fewer
         # CPUs take turns (stolen time 22%, medians 8-34 ms off here), but frames never
         # leave early and none is lost
-        pinned = process.placement(3, os.sched_getaffinity(0), False)[0][0] is not None
+        pinned = process.placement(3, os.sched_getaffinity(0))[0] is not None
         sample = (on_target(u, measure) if pinned else measure()).samples[0]
         assert not sample.measured_loss > 0.1, sample
         assert sample.median_rtt_ms >= sample.configured_rtt_ms, sample
@@ -45,25 +45,18 @@ def test_links_spread_over_three_emulator_processes_behave_as_one(topo_path, pla
 
 @pytest.mark.skipif(capabilities.netem_available(), reason="netem carries the links here")
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to pin")
-def test_emulator_pinned_to_the_last_cpus_and_the_others_kept_awake(topo_path):
-    """By default the emulator processes hold the last CPUs, one each; under a hypervisor
-    the first one forks a SCHED_IDLE spinner on each other CPU, and they all go with it."""
+def test_emulator_pinned_to_the_last_cpus_alone(topo_path):
+    """By default the emulator processes hold the last CPUs, one each, and fork nothing
+    (the other CPUs may halt: spinners keeping them awake made the host stop the
+    emulator's CPU more often)."""
     cpus = sorted(os.sched_getaffinity(0))
     with Underlay(load_topology(topo_path("line-3as")), dataplane="linux") as u:
         pids = u.emulator.pids
         assert [os.sched_getaffinity(p) for p in pids] == \
             [{c} for c in reversed(cpus[len(cpus) - len(pids):])]
-        spinners = [int(c) for c in Path(f"/proc/{pids[0]}/task/{pids[0]}/children")
-                    .read_text().split()]
-        if capabilities.virtual_cpus():
-            assert sorted(c for s in spinners for c in os.sched_getaffinity(s)) == \
-                cpus[:len(cpus) - len(pids)]
-            assert {os.sched_getscheduler(s) for s in spinners} == {os.SCHED_IDLE}
-            busy, cpu = u.emulator_seconds()[0]
-            assert 0 <= busy <= cpu  # the spinners' CPU time is the emulator's, not busy
-        else:
-            assert spinners == []
-    assert not [s for s in spinners if Path(f"/proc/{s}").exists()]
+        assert Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split() == []
+        busy, cpu = u.emulator_seconds()[0]
+        assert 0 <= busy <= cpu
 
 
 def _affinities(pids):

@@ -11,10 +11,10 @@ from testbed.underlay.linkemu import process
 
 
 class FakeProcess:
-    def __init__(self, links, work_dir, stem="linkemu", cpu=None, keep_awake=(),
-                 poll_idle=False, kernel_threads_off=()):
+    def __init__(self, links, work_dir, stem="linkemu", cpu=None, poll_idle=False,
+                 kernel_threads_off=()):
         self.links, self.stem, self.requests = [l["id"] for l in links], stem, []
-        self.cpu, self.keep_awake, self.poll_idle = cpu, list(keep_awake), poll_idle
+        self.cpu, self.poll_idle = cpu, poll_idle
         self.kernel_threads_off = list(kernel_threads_off)
         self.pid = 1000 + len(self.links)
 
@@ -22,7 +22,7 @@ class FakeProcess:
         self.requests.append(request)
         if request["cmd"] == "stats":
             return {"ok": True, "links": {str(i): {"a_to_b": {"sent": i}} for i in self.links},
-                    "send_errors": 1, "receive_errors": 3, "queued": 2,
+                    "send_errors": 1, "receive_errors": 3, "queued": 2, "caught_up": 5,
                     "late_ms": {"mean": 0.1 * len(self.links), "max": len(self.links),
                                 "releases": 10 * len(self.links)}}
         if request["cmd"] == "busy":
@@ -64,6 +64,7 @@ def test_stats_merge_links_and_weigh_lateness_by_releases(emulator):
     stats = emulator.request(cmd="stats")
     assert sorted(stats["links"]) == ["10", "11", "12", "13", "14"]
     assert stats["send_errors"] == 2 and stats["receive_errors"] == 6 and stats["queued"] == 4
+    assert stats["caught_up"] == 10
     # 30 releases at 0.3 ms and 20 at 0.2 ms
     assert stats["late_ms"]["mean"] == pytest.approx((30 * 0.3 + 20 * 0.2) / 50)
     assert stats["late_ms"]["max"] == 3 and stats["late_ms"]["releases"] == 50
@@ -74,30 +75,28 @@ def test_busy_seconds_come_from_every_process_in_order(emulator):
     assert busy == [(0.5 * len(p.links), 2.0) for p in emulator.processes]
 
 
-def test_processes_are_pinned_to_the_last_cpus_and_the_others_kept_awake():
-    assert process.placement(1, [0, 1], keep_awake=True) == ([1], [0])
-    assert process.placement(2, [4, 0, 2, 6], keep_awake=True) == ([6, 4], [0, 2])
-    assert process.placement(1, [0, 1], keep_awake=False) == ([1], [])
-    # as many processes as CPUs or more: they would share a CPU with a spinner
-    assert process.placement(2, [0, 1], keep_awake=True) == ([None, None], [])
-    assert process.placement(3, [0, 1], keep_awake=True) == ([None] * 3, [])
+def test_processes_are_pinned_to_the_last_cpus():
+    assert process.placement(1, [0, 1]) == [1]
+    assert process.placement(2, [4, 0, 2, 6]) == [6, 4]
+    # as many processes as CPUs or more: they would share CPUs
+    assert process.placement(2, [0, 1]) == [None, None]
+    assert process.placement(3, [0, 1]) == [None] * 3
 
 
-def test_only_the_first_process_keeps_cpus_awake_and_kernel_threads_off(monkeypatch,
-                                                                         tmp_path):
+def test_pinned_processes_poll_idle_and_the_first_keeps_kernel_threads_off(monkeypatch,
+                                                                          tmp_path):
     monkeypatch.setattr(process, "EmulatorProcess", FakeProcess)
     monkeypatch.setattr(process.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 2, keep_awake=True)
-    assert [(p.cpu, p.keep_awake, p.poll_idle, p.kernel_threads_off)
-            for p in emu.processes] == [(3, [0, 1], True, [3, 2]), (2, [], True, [])]
+    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 2, poll_idle=True)
+    assert [(p.cpu, p.poll_idle, p.kernel_threads_off) for p in emu.processes] == \
+        [(3, True, [3, 2]), (2, True, [])]
     # pinned without a hypervisor: kernel threads still kept off the emulator's CPUs
     emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 1)
-    assert [(p.cpu, p.keep_awake, p.kernel_threads_off) for p in emu.processes] == \
-        [(3, [], [3])]
+    assert [(p.cpu, p.poll_idle, p.kernel_threads_off) for p in emu.processes] == \
+        [(3, False, [3])]
     # unpinned processes share CPUs: none polls with nothing in flight, none is kept clear
-    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 4, keep_awake=True)
-    assert not any(p.poll_idle or p.keep_awake or p.kernel_threads_off
-                   for p in emu.processes)
+    emu = process.LinkEmulator([{"id": i} for i in range(6)], tmp_path, 4, poll_idle=True)
+    assert not any(p.poll_idle or p.kernel_threads_off for p in emu.processes)
 
 
 def test_never_more_processes_than_links(monkeypatch, tmp_path):

@@ -16,22 +16,27 @@ project machine 14% of the time was stolen that way, and a 0.5 ms sleep woke up 
 at the 99th percentile, up to 20 ms; RTT medians on internet-50 were 3-14 ms off, std 5-13
 ms. Polling keeps the CPU from halting: medians 0.1-0.2 ms off. The CPU time of such a
 process says nothing about its load: the `busy` request answers the seconds it spent on
-frames and requests, not polling, with its CPU seconds and its keep_awake children's.)
+frames and requests, not polling, with its CPU seconds.)
 
 Pinned where there are CPUs to spare (config "cpu"), and under a hypervisor (set by
-process.LinkEmulator) polling with nothing in flight too (config "poll_idle") and the CPUs
-without an emulator process kept awake (config "keep_awake", see keep_awake). Polling only
-while frames are in flight keeps the emulator's CPU awake only then: a sparse stream (20
-pings/s over a 12 ms RTT) found it asleep, and its frames' releases waited for the wake-up
-(RTTs of 12-93 ms, in CI); and the pings, programs and kernel forwarding on the other CPUs
-woke late there in turn (internet-50: stolen time 6-13%, RTT std 0.5-6 ms from a few
-stalls; with the other CPU kept awake, 0.1-0.2% and 0.07-0.14 ms).
+process.LinkEmulator) polling with nothing in flight too (config "poll_idle"): polling
+only while frames are in flight keeps the emulator's CPU awake only then, and a sparse
+stream (20 pings/s over a 12 ms RTT) found it asleep, its frames' releases waiting for the
+wake-up (RTTs of 12-93 ms, in CI). The other CPUs are left to halt. (They were kept
+awake by SCHED_IDLE spinners once, when the emulator slept with nothing in flight; with
+it polling, two busy virtual CPUs made the host stop the emulator's more often: on
+internet-50, with catch-up, 179 of 200 pair measurements had an RTT std within 0.3 ms
+with the spinners and 312 of 320 without them (polling with nothing in flight or not),
+in the same hours.)
 
 Timing (measured on internet-50 and line-3as, README "Data planes and performance"): a
 frame's delay counts from its arrival, the kernel's receive timestamp, not from when this
 process read it (a socket may wait while others are served, or while the process sleeps
-with nothing in flight), and frames leave at their release time, never early (a link is
-never faster than configured).
+with nothing in flight), and frames leave at their release time, never early. A frame
+that left late anyway (the host stopped this process's virtual CPU: ~7 ms every few
+seconds on the project machine) leaves the next links of its path that much earlier, as
+far as their delays allow (`catchup`): a path's delay stays what is configured, even
+where one link's was not.
 
 Frames come with the virtio-net header before them (`vnet`): a TCP sender's 64 KB GSO
 frame crosses a link that only delays whole, one frame to shape and one to send instead
@@ -44,7 +49,7 @@ Traffic classes (`classes.ClassFilter`): on the links given classes, each frame 
 classified by port before the shaper, counted under its class, and dropped if its class
 is policed (an ISP's throttle or block); links without classes skip this.
 
-Config: {"control": PATH, "cpu": N or null, "poll_idle": BOOL, "keep_awake": [CPU, ...],
+Config: {"control": PATH, "cpu": N or null, "poll_idle": BOOL,
 "kernel_threads_off": [CPU, ...] (see kernel_threads_off), "links": [{"id": N, "a":
 IFNAME, "b": IFNAME, "seed": S, "params": {shaper.Params fields}}]}. Control: a Unix
 stream socket taking one JSON request per connection: {"cmd": "set", "link": N, "params":
@@ -55,7 +60,6 @@ Prints {"event": "ready"} once all sockets are bound.
 """
 from __future__ import annotations
 
-import ctypes
 import heapq
 import json
 import os
@@ -67,7 +71,8 @@ import sys
 import time
 from typing import Any, Dict, List, Set, Tuple
 
-from ...process import proc_stat_fields, process_cpu_seconds
+from ...process import proc_stat_fields
+from .catchup import MIN_LATE, CatchUp
 from .classes import ClassFilter
 from .shaper import Direction, Params
 from .vnet import HEADER, PACKET_VNET_HDR, wire_bytes
@@ -76,7 +81,6 @@ ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
 BUFFER = 4 * 1024 * 1024
-PR_SET_PDEATHSIG = 1
 PF_KTHREAD, PF_NO_SETAFFINITY = 0x00200000, 0x04000000  # /proc/PID/stat flags
 BATCH = 64  # frames read from one busy socket before looking at the others
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS: struct timespec, CLOCK_REALTIME
@@ -135,7 +139,7 @@ class Link:
 
 
 class Emulator:
-    def __init__(self, config: Dict[str, Any], awake: List[int]):
+    def __init__(self, config: Dict[str, Any]):
         self.links = {int(spec["id"]): Link(spec) for spec in config["links"]}
         self.epoll = select.epoll()
         # fd -> (receiving socket, direction, its classes, sending socket)
@@ -159,14 +163,15 @@ class Emulator:
         self.send_errors = self.receive_errors = 0
         self.late_sum = self.late_max = 0.0
         self.late_count = 0
+        self.catch_up = CatchUp(HEADER)
         # seconds spent on frames and requests, not polling for them (the CPU time of a
         # polling process says nothing about its load)
         self.busy = 0.0
-        self.awake = awake  # the keep_awake children
         self.poll_idle = bool(config.get("poll_idle"))
 
     def run(self) -> None:
         heap, routes, control_fd = self.heap, self.routes, self.control.fileno()
+        catch_up = self.catch_up
         poll_idle = self.poll_idle
         polls, last = 0, {}  # wake-ups so far; socket -> the last one that found it ready
         clock = time.monotonic
@@ -180,14 +185,16 @@ class Emulator:
                 self.late_count += 1
                 if late > self.late_max:
                     self.late_max = late
+                if late >= MIN_LATE:
+                    catch_up.late(frame, late, now)
                 self._send(out, frame)
                 worked = True
             if worked:
                 self.busy += clock() - polled
             if heap or poll_idle:
-                # frames in flight (or a VM's CPU to keep awake): poll, giving the CPU to
-                # whatever else is runnable (a ping, the kernel's forwarding), and never
-                # sleep; see the docstring
+                # frames in flight (or a VM's CPU to keep from halting): poll, giving the
+                # CPU to whatever else is runnable (a ping, the kernel's forwarding), and
+                # never sleep; see the docstring
                 os.sched_yield()
                 events = self.epoll.poll(0)
             else:
@@ -226,17 +233,21 @@ class Emulator:
                         sec, nsec = TIMESPEC.unpack_from(anc[0][2])
                         waited = now + offset - (sec + nsec * 1e-9)
                         arrived = now - min(max(waited, 0.0), MAX_WAITED)
+                    # late on its previous link: it takes the credit to this one (catchup)
+                    credit = catch_up.take(frame, now) if catch_up.credits else 0.0
                     key, size = None, wire_bytes(frame)
                     if classes.ports:
                         key = classes.admit(arrived, frame, size, HEADER)
                         if key is None:
                             continue  # its class is policed
-                    release = direction.admit(arrived, size)
+                    release = direction.admit(arrived - credit, size)
                     if release is None:
                         continue
                     if key is not None:
                         classes.count(key, size)
                     if release <= now:
+                        if now - release >= MIN_LATE:
+                            catch_up.late(frame, now - release, now)
                         self._send(out, frame)
                     else:
                         self.seq += 1
@@ -278,37 +289,14 @@ class Emulator:
             return {"ok": True}
         if request.get("cmd") == "busy":
             return {"ok": True, "busy_s": self.busy,
-                    "cpu_s": time.process_time() + sum(map(process_cpu_seconds, self.awake))}
+                    "cpu_s": time.process_time()}
         if request.get("cmd") == "stats":
             return {"ok": True, "links": {str(i): l.stats() for i, l in self.links.items()},
                     "send_errors": self.send_errors, "receive_errors": self.receive_errors,
-                    "queued": len(self.heap),
+                    "queued": len(self.heap), "caught_up": self.catch_up.frames,
                     "late_ms": {"mean": 1000 * self.late_sum / max(self.late_count, 1),
                                 "max": 1000 * self.late_max, "releases": self.late_count}}
         return {"ok": False, "error": f"unknown request {request!r}"}
-
-
-def keep_awake(cpus: List[int]) -> List[int]:
-    """A child per CPU that spins on it at SCHED_IDLE priority (it runs only when nothing
-    else would, and gives way at once): a virtual CPU that never halts needs no hypervisor
-    to wake it. Forked before any socket exists; killed and reaped when this process
-    exits, and dies with it if it is killed (PR_SET_PDEATHSIG). Their pids."""
-    parent, pids = os.getpid(), []
-    for cpu in cpus:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                libc = ctypes.CDLL(None, use_errno=True)
-                libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-                if os.getppid() == parent:  # else the parent is gone already
-                    os.sched_setaffinity(0, {cpu})
-                    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-                    while True:
-                        pass
-            finally:
-                os._exit(0)
-        pids.append(pid)
-    return pids
 
 
 def kernel_threads_off(cpus: List[int]) -> Dict[int, Set[int]]:
@@ -359,11 +347,10 @@ def main() -> None:
     if config.get("cpu") is not None:
         os.sched_setaffinity(0, {int(config["cpu"])})
     moved = kernel_threads_off([int(c) for c in config.get("kernel_threads_off", [])])
-    awake = keep_awake([int(c) for c in config.get("keep_awake", [])])
     for sig in (signal.SIGTERM, signal.SIGHUP):  # the harness's stop, its teardown's
         signal.signal(sig, lambda *_: sys.exit(0))
     try:
-        emulator = Emulator(config, awake)
+        emulator = Emulator(config)
         print(json.dumps({"t": time.time(), "event": "ready", "links": len(emulator.links)}),
               flush=True)
         emulator.run()
@@ -373,9 +360,6 @@ def main() -> None:
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             signal.signal(sig, signal.SIG_IGN)
         restore_kernel_threads(moved)
-        for pid in awake:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":

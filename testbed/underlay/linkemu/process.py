@@ -17,7 +17,7 @@ import json
 import os
 import socket
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from ...process import EventProcess, ProcessError, event_named
 
@@ -34,12 +34,12 @@ class EmulatorProcess(EventProcess):
     name = "link emulator"
 
     def __init__(self, links: List[Dict[str, Any]], work_dir: Path, stem: str = "linkemu",
-                 cpu: Optional[int] = None, keep_awake: Sequence[int] = (),
-                 poll_idle: bool = False, kernel_threads_off: Sequence[int] = ()):
+                 cpu: Optional[int] = None, poll_idle: bool = False,
+                 kernel_threads_off: Sequence[int] = ()):
         self.control_path = work_dir / f"{stem}.sock"
         config = work_dir / f"{stem}.json"
         config.write_text(json.dumps({"control": str(self.control_path), "cpu": cpu,
-                                      "poll_idle": poll_idle, "keep_awake": list(keep_awake),
+                                      "poll_idle": poll_idle,
                                       "kernel_threads_off": list(kernel_threads_off),
                                       "links": links}))
         super().__init__("testbed.underlay.linkemu.emulator", [str(config)],
@@ -63,41 +63,35 @@ class EmulatorProcess(EventProcess):
         return reply
 
 
-def placement(processes: int, cpus: Sequence[int],
-              keep_awake: bool) -> Tuple[List[Optional[int]], List[int]]:
-    """The CPU each emulator process is pinned to (the last ones), and the CPUs to keep
-    awake (the others, if `keep_awake`). With as many processes as CPUs or more, none is
-    pinned and none kept awake: they would share CPUs with each other or a spinner."""
+def placement(processes: int, cpus: Sequence[int]) -> List[Optional[int]]:
+    """The CPU each emulator process is pinned to: the last ones. With as many processes
+    as CPUs or more, none is pinned: they would share CPUs with each other."""
     cpus = sorted(cpus)
     if processes >= len(cpus):
-        return [None] * processes, []
-    pinned: List[Optional[int]] = list(reversed(cpus[len(cpus) - processes:]))
-    return pinned, cpus[:len(cpus) - processes] if keep_awake else []
+        return [None] * processes
+    return list(reversed(cpus[len(cpus) - processes:]))
 
 
 class LinkEmulator:
     """Every emulated link of a network, over `processes` EmulatorProcesses; requests go
-    to the process holding the link, and `stats` merges their answers. `keep_awake`: no
-    CPU may halt (a virtual machine's): the processes poll even with no frame in flight,
-    and the CPUs without one are kept awake (emulator.keep_awake). Where the processes
-    are pinned, the first keeps the movable kernel threads off their CPUs while it runs
-    (emulator.kernel_threads_off)."""
+    to the process holding the link, and `stats` merges their answers. `poll_idle`: the
+    CPUs of pinned processes may not halt (a virtual machine's): they poll even with no
+    frame in flight. Where the processes are pinned, the first keeps the movable kernel
+    threads off their CPUs while it runs (emulator.kernel_threads_off)."""
 
     def __init__(self, links: List[Dict[str, Any]], work_dir: Path, processes: int,
-                 keep_awake: bool = False):
+                 poll_idle: bool = False):
         n = max(1, min(processes, len(links)))
-        pinned, awake = placement(n, os.sched_getaffinity(0), keep_awake)
+        pinned = placement(n, os.sched_getaffinity(0))
         own = [cpu for cpu in pinned if cpu is not None]  # kernel threads kept off these
         self.processes: List[EmulatorProcess] = []
         self.owner: Dict[int, EmulatorProcess] = {}
         try:
             for k in range(n):
                 mine = links[k::n]
-                first = k == 0
                 proc = EmulatorProcess(mine, work_dir, "linkemu" if n == 1 else f"linkemu-{k}",
-                                       pinned[k], awake if first else (),
-                                       keep_awake and pinned[k] is not None,
-                                       own if first else ())
+                                       pinned[k], poll_idle and pinned[k] is not None,
+                                       own if k == 0 else ())
                 self.processes.append(proc)
                 self.owner.update({int(spec["id"]): proc for spec in mine})
         except BaseException:
@@ -148,6 +142,7 @@ def merge_stats(replies: List[Dict[str, Any]]) -> Dict[str, Any]:
             "send_errors": sum(r["send_errors"] for r in replies),
             "receive_errors": sum(r["receive_errors"] for r in replies),
             "queued": sum(r["queued"] for r in replies),
+            "caught_up": sum(r["caught_up"] for r in replies),
             "late_ms": {"mean": sum(r["late_ms"]["mean"] * r["late_ms"]["releases"]
                                     for r in replies) / max(releases, 1),
                         "max": max(r["late_ms"]["max"] for r in replies),
