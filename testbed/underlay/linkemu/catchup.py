@@ -26,15 +26,16 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-from .classes import IPV4
+from .classes import plain_ipv4
 
 MIN_LATE = 0.0005  # s: below this a frame is on time (the polling loop's own lateness)
 TTL = 0.1  # s: a credit not taken by then belongs to a frame that left this process
 
 
 def identity(frame: bytes, at: int = 0) -> bytes:
-    """What identifies the IPv4 frame starting at byte `at` across routers, or b""."""
-    if frame.startswith(IPV4, at + 12) and not (frame[at + 20] & 0x1F or frame[at + 21]):
+    """What identifies the IPv4 frame starting at byte `at` across routers, or b"": from
+    its source address (byte 26) to 12 bytes into its transport header (byte 34)."""
+    if plain_ipv4(frame, at):
         return frame[at + 26:at + 46]
     return b""
 

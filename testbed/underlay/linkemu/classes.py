@@ -30,13 +30,18 @@ def burst_bytes(rate_mbit: float) -> int:
     return max(int(rate_mbit * 1e6 / 8 * 0.01), 2 * FULL_FRAME)
 
 
+def plain_ipv4(frame: bytes, at: int = 0) -> bool:
+    """Whether the Ethernet frame starting at byte `at` is IPv4 with a 20-byte header (no
+    options) and not a later fragment: its transport header starts at byte at + 34."""
+    return frame.startswith(IPV4, at + 12) and not (frame[at + 20] & 0x1F or frame[at + 21])
+
+
 def port_key(frame: bytes, at: int = 0) -> bytes:
     """The source and destination port of the Ethernet frame starting at byte `at`, 4
-    bytes as on the wire, if it is IPv4 TCP or UDP without IP options and not a later
-    fragment; else b"". Runs for every frame of a classified link: a slice and a few byte
-    tests (a full parse costs 2-3 times as much, measured with bench/accounting.py)."""
-    if frame.startswith(IPV4, at + 12) and frame[at + 23] in L4 and \
-            not (frame[at + 20] & 0x1F or frame[at + 21]):
+    bytes as on the wire, if it is a plain_ipv4 TCP or UDP frame; else b"". Runs for every
+    frame of a classified link: a slice and a few byte tests (a full parse costs 2-3 times
+    as much, measured with bench/accounting.py)."""
+    if plain_ipv4(frame, at) and frame[at + 23] in L4:
         return frame[at + 34:at + 38]
     return b""
 
