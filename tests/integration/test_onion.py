@@ -53,16 +53,32 @@ def settle(path: Path, quiet: float = 1.0, timeout: float = 30.0) -> None:
 
 
 def streams(pcap: Path, port: int) -> dict:
-    """TCP payload bytes per direction of every connection to or from `port`, in
-    sequence order."""
+    """TCP payload bytes per direction of every connection to or from `port`, as the
+    receiving socket reads them. A retransmission may cut the bytes into other segments
+    than the first send did (one segment covering two lost ones), so segments are laid
+    out by their offset from the first one captured (signed, modulo 2**32: sequence
+    numbers wrap, and a resent first segment comes before it) and only bytes past the end
+    so far are kept; a hole means the capture missed bytes, which the caller must hear
+    about rather than get a short stream."""
     segments: dict = {}
     for pkt in rdpcap(str(pcap)):
         if IP in pkt and TCP in pkt and port in (pkt[TCP].sport, pkt[TCP].dport):
             data = bytes(pkt[TCP].payload)
             if data:
                 key = (pkt[IP].src, pkt[TCP].sport, pkt[IP].dst, pkt[TCP].dport)
-                segments.setdefault(key, {})[pkt[TCP].seq] = data
-    return {k: b"".join(d for _, d in sorted(v.items())) for k, v in segments.items()}
+                segments.setdefault(key, []).append((pkt[TCP].seq, data))
+    joined = {}
+    for key, sent in segments.items():
+        first = sent[0][0]
+        laid = sorted(((seq - first + (1 << 31)) % (1 << 32) - (1 << 31), data)
+                      for seq, data in sent)
+        start, stream = laid[0][0], bytearray()
+        for offset, data in laid:
+            offset -= start
+            assert offset <= len(stream), (key, "capture missed bytes", offset, len(stream))
+            stream += data[len(stream) - offset:]
+        joined[key] = bytes(stream)
+    return joined
 
 
 def test_a_python_circuit_carries_curl_and_a_middle_sees_only_cells(tmp_path, topo_path, plane):
