@@ -24,13 +24,16 @@ class ProcessError(RuntimeError):
 class EventProcess:
     name = "process"
 
-    def __init__(self, module: str, args: List[str], log_path: Path):
+    def __init__(self, module: str, args: List[str], log_path: Path, stdin: bool = False):
+        """`stdin`: a pipe to the process's stdin (`proc.stdin`), for what the caller
+        knows only after starting it; else none (/dev/null)."""
         self.log_path = log_path
         self.events: List[Dict[str, Any]] = []
         self._cond = threading.Condition()
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=self._log,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._reader = threading.Thread(target=self._read, name=f"{self.name}-events", daemon=True)
         self._reader.start()

@@ -1,6 +1,7 @@
 """The Linux data plane's controller: `python -m testbed.control.kernel_app TOPOLOGY
---routers JSON [--convergence-delay-ms MS]`, JSON = {router: PID of a process in its
-network namespace}.
+[--convergence-delay-ms MS]`, then one line on stdin: {router: PID of a process in its
+network namespace} (the harness starts it first, so that the route tables are computed
+while it makes the namespaces).
 
 The twin of the OpenFlow app (`router_app`), with the same pure logic and the same events
 (JSON lines on stdout: `routes_installed`, `link_down`/`link_up`, `igp_updated`,
@@ -36,13 +37,13 @@ from .events import emit
 from .state import RoutingState
 
 class KernelRouters:
-    def __init__(self, topology: str, pids: Dict[str, int], delay_ms: "float | None"):
+    def __init__(self, topology: str, delay_ms: "float | None"):
         self.topology = topology
         net = load_topology(topology)
         if delay_ms is not None:
             net.convergence_delay_ms = delay_ms
         self.state = RoutingState(net)
-        self.pids = pids
+        self.pids: Dict[str, int] = {}
         self.installed: Dict[str, Dict[str, kernelplan.KernelRoute]] = {r: {} for r in net.routers}
         self.nl: Dict[str, RtNetlink] = {}
         self.index: Dict[str, Dict[str, int]] = {}  # router -> interface -> ifindex
@@ -146,7 +147,8 @@ class KernelRouters:
         self.seq += 1
         heapq.heappush(self.timers, (time.monotonic() + seconds, self.seq, action))
 
-    def run(self) -> None:
+    def run(self, pids: Dict[str, int]) -> None:
+        self.pids = pids
         by_fd: Dict[int, Tuple[socket.socket, str]] = {}
         for router in sorted(self.pids):
             sock = self._open(router)  # watching before the routes: no change slips by
@@ -190,17 +192,21 @@ def _drain(sock: socket.socket) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="testbed Linux-router controller")
     parser.add_argument("topology")
-    parser.add_argument("--routers", required=True, help="JSON {router: pid in its namespace}")
     parser.add_argument("--convergence-delay-ms", type=float)
     args = parser.parse_args()
-    app = KernelRouters(args.topology, json.loads(args.routers), args.convergence_delay_ms)
+    app = KernelRouters(args.topology, args.convergence_delay_ms)
+    app.state.tables()  # computed now, while the harness makes the namespaces
 
     def reload(*_: Any) -> None:
         app.reload_requested = True
     signal.signal(signal.SIGUSR1, reload)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    emit("controller_started", framework="linux", routers=len(app.pids))
-    app.run()
+    line = sys.stdin.readline()
+    if not line:  # the harness is gone before it made the namespaces
+        sys.exit("no routers on stdin")
+    pids = json.loads(line)
+    emit("controller_started", framework="linux", routers=len(pids))
+    app.run(pids)
 
 
 if __name__ == "__main__":

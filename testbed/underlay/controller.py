@@ -41,11 +41,23 @@ class ControllerProcess(EventProcess):
 
 
 class KernelControllerProcess(EventProcess):
+    """Started before the routers' namespaces exist: it loads the topology and computes
+    every route table (2-3 s on internet-200) while the harness makes them, then reads
+    {router: PID in its namespace} on stdin (`routers`) and installs the routes."""
     name = "controller"
 
-    def __init__(self, topology: Path, routers: Dict[str, int], log_path: Path,
+    def __init__(self, topology: Path, log_path: Path,
                  convergence_delay_ms: Optional[float] = None):
-        args = [str(topology), "--routers", json.dumps(routers)]
+        args = [str(topology)]
         if convergence_delay_ms is not None:
             args += ["--convergence-delay-ms", str(convergence_delay_ms)]
-        super().__init__("testbed.control.kernel_app", args, log_path)
+        super().__init__("testbed.control.kernel_app", args, log_path, stdin=True)
+
+    def routers(self, pids: Dict[str, int]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(pids).encode() + b"\n")
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            self.proc.wait(5)
+            raise ProcessError(self.exited()) from None

@@ -1,10 +1,12 @@
 """`Underlay`: a Network brought up in Mininet, routed by the controller, torn down.
 
-Bring-up overlaps the two slow parts: the controller process starts (Python + Ryu import)
-while Mininet creates hosts and links; switches are created in one OVS transaction
-(`OVSSwitch(batch=True)`, as with the userspace datapath every bridge added reconfigures
-all of them), and `start()` returns only once the controller reports every flow installed
-(barrier-confirmed). Teardown is ours, not Mininet's (see `teardown`).
+Bring-up overlaps the slow parts: the controller process starts (Python + Ryu import; the
+Linux routers' computes every route table) while Mininet creates hosts and links, whose
+node shells start side by side and whose hosts take one command each (`nodes`); the Linux
+routers' routes go in while the link emulator starts; switches are created in one OVS
+transaction (`OVSSwitch(batch=True)`, as with the userspace datapath every bridge added
+reconfigures all of them), and `start()` returns only once the controller reports every
+route installed (flows barrier-confirmed). Teardown is ours, not Mininet's (see `teardown`).
 """
 from __future__ import annotations
 
@@ -30,18 +32,6 @@ from .linkemu.names import emulator_ends
 from .linkemu.process import LinkEmulator, default_processes
 from .linkemu.shaper import Params
 from .linkemu.vnet import GSO_MAX_SEGS
-
-
-def _linux_router() -> Any:
-    from mininet.node import Host
-
-    class LinuxRouter(Host):
-        """A router namespace: its controller configures it over netlink (addresses, lo,
-        routes), so Mininet's per-host shell commands are skipped."""
-
-        def config(self, **params: Any) -> Dict[str, Any]:
-            return {}
-    return LinuxRouter
 
 
 class UnderlayError(RuntimeError):
@@ -195,12 +185,11 @@ class Underlay:
             self.timings["build"] = time.monotonic() - started
             self.controller.wait_listening(timeout=30)
         else:
+            self.controller = KernelControllerProcess(self.topology_file, log,
+                                                      self.convergence_delay_ms)
+            self.state.add_pids(self.controller.pid)
             self._build(None)
             self.timings["build"] = time.monotonic() - started
-            self.controller = KernelControllerProcess(
-                self.topology_file, {r: self.mn[r].pid for r in net.routers}, log,
-                self.convergence_delay_ms)
-            self.state.add_pids(self.controller.pid)
         self.mn.start()
         self.timings["switches_started"] = time.monotonic() - started
         self.controller.wait_for(event_named("routes_installed"), timeout)
@@ -214,7 +203,7 @@ class Underlay:
         from mininet.node import OVSSwitch, RemoteController
 
         from .linkemu.link import EmulatedLink
-        LinuxRouter = _linux_router()
+        from .nodes import EndHost, LinuxRouter, wait_ready
 
         class Controller(RemoteController):
             """Our controller is started by us; skip Mininet's telnet-based probe."""
@@ -234,15 +223,23 @@ class Underlay:
         else:
             for name in net.routers:
                 self.mn.addHost(name, cls=LinuxRouter)
-        for name, host in net.hosts.items():
-            self.mn.addHost(name, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
-                            defaultRoute=f"via {host.gateway}")
+        # veth TX checksum offload breaks TCP through a userspace OVS (docs/machines.md);
+        # Linux routers and the emulator (linkemu.vnet) carry it, and with it TCP's
+        # segmentation offload, which the emulator needs to reach 100 Mbit/s over 10 links.
+        # netem would lose or delay a 64 KB GSO frame as one packet: off there too.
         userspace = self.link_backend == "userspace"
+        gso = userspace and self.dataplane == "linux"
+        for name, host in net.hosts.items():
+            self.mn.addHost(name, cls=EndHost, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
+                            defaultRoute=f"via {host.gateway}", tx_offload=gso)
+        wait_ready(self.mn.hosts)
         if userspace:
             self._make_emulated_pairs()
         # a Linux router's interfaces are brought up by its controller (netlink), not one
-        # shell command each: 1,900 commands, about 5 s, on internet-200
+        # shell command each: 1,900 commands, about 5 s, on internet-200; a host's by its
+        # one configuring command (EndHost)
         router_end = {"up": None} if port is None and userspace else {}
+        host_end = {"up": None}
         for link in net.links:
             if userspace:
                 cls, params = EmulatedLink, {}
@@ -256,7 +253,7 @@ class Underlay:
                                 intfName2=interface_name(net, link.b, link.b_port),
                                 # emulated pairs get the host's MAC when they are made
                                 addr1=None if userspace else net.hosts[link.a].mac,
-                                params2=router_end, **params)
+                                params1=host_end, params2=router_end, **params)
             else:
                 self.mn.addLink(link.a, link.b, port1=link.a_port, port2=link.b_port, cls=cls,
                                 intfName1=interface_name(net, link.a, link.a_port),
@@ -265,21 +262,16 @@ class Underlay:
         self.mn.build()
         assert self.state is not None
         self.state.add_pids(*(node.pid for node in self.mn.hosts + self.mn.switches))
+        if port is None:  # its routes go in while the emulator starts
+            self.controller.routers({r: self.mn[r].pid for r in net.routers})
         if userspace:
             self._start_emulator()
-        # veth TX checksum offload breaks TCP through a userspace OVS (docs/machines.md);
-        # Linux routers and the emulator (linkemu.vnet) carry it, and with it TCP's
-        # segmentation offload, which the emulator needs to reach 100 Mbit/s over 10 links.
-        # netem would lose or delay a 64 KB GSO frame as one packet: off there too.
-        gso = userspace and self.dataplane == "linux"
-        offload = "" if gso else "ethtool -K {} tx off >/dev/null 2>&1; "
-        for name in net.hosts:
-            # ICMP errors unthrottled (per destination, and the namespace's budget of 1000/s
-            # in bursts of 50), or UDP probes see a fraction of their port-unreachables
-            self.mn[name].cmd(offload.format(host_intf(net, name)) +
-                              "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-                              "net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 "
-                              "net.ipv4.icmp_msgs_burst=10000 2>/dev/null")
+        failed = {host.name: out for host in self.mn.hosts if isinstance(host, EndHost)
+                  for out in [host.wait_configured()] if out}
+        if failed:
+            name, out = next(iter(failed.items()))
+            raise UnderlayError(f"configuring {len(failed)} host(s) failed, e.g. {name}: "
+                                f"{out[:200]}")
 
     @staticmethod
     def _check_names_free(bridges: List[str], interfaces: List[str]) -> None:

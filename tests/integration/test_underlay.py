@@ -1,5 +1,6 @@
 """Real networks: Mininet + userspace/kernel OVS + the Ryu router app."""
 import json
+import os
 import threading
 import time
 
@@ -25,6 +26,24 @@ def test_every_host_reaches_every_other_host(tiered):
     matrix = host_matrix(tiered)
     unreachable = [pair for pair, ok in matrix.items() if not ok]
     assert len(matrix) == 90 and not unreachable
+
+
+def test_hosts_are_configured_as_mininet_would_in_one_command_each(tiered):
+    """nodes.EndHost: Mininet's CLI turns `as100.h1 ping as300.h1` into addresses with
+    what Mininet keeps about each interface; the host's kernel has IPv6 off and ICMP errors
+    unthrottled; no emulator end in the root namespace has an IPv6 address."""
+    for name, spec in tiered.net.hosts.items():
+        node = tiered.mn[name]
+        assert (node.IP(), node.MAC()) == (spec.ip, spec.mac)
+    out = tiered.run("as100.h1", "ip -4 -o addr show; ip route show default; sysctl -n "
+                     "net.ipv6.conf.all.disable_ipv6 net.ipv4.icmp_ratelimit")
+    host = tiered.net.hosts["as100.h1"]
+    assert f"{host.ip}/{host.prefixlen}" in out and f"default via {host.gateway}" in out
+    assert out.split()[-2:] == ["1", "0"], out
+    ends = [e for e in os.listdir("/sys/class/net") if e.startswith("tbe")]
+    with open("/proc/net/if_inet6") as f:
+        with_ipv6 = {line.split()[-1] for line in f} & set(ends)
+    assert not with_ipv6
 
 
 def _traceroute(underlay, src, dst_ip):
