@@ -203,7 +203,7 @@ class Underlay:
         from mininet.node import OVSSwitch, RemoteController
 
         from .linkemu.link import EmulatedLink
-        from .nodes import EndHost, LinuxRouter, wait_ready
+        from .nodes import EndHost, LinuxRouter
 
         class Controller(RemoteController):
             """Our controller is started by us; skip Mininet's telnet-based probe."""
@@ -232,7 +232,8 @@ class Underlay:
         for name, host in net.hosts.items():
             self.mn.addHost(name, cls=EndHost, ip=f"{host.ip}/{host.prefixlen}", mac=host.mac,
                             defaultRoute=f"via {host.gateway}", tx_offload=gso)
-        wait_ready(self.mn.hosts)
+        for node in self.mn.hosts:  # every shell started: now their prompts
+            node.wait_ready()
         if userspace:
             self._make_emulated_pairs()
         # a Linux router's interfaces are brought up by its controller (netlink), not one
@@ -266,8 +267,9 @@ class Underlay:
             self.controller.routers({r: self.mn[r].pid for r in net.routers})
         if userspace:
             self._start_emulator()
-        failed = {host.name: out for host in self.mn.hosts if isinstance(host, EndHost)
-                  for out in [host.wait_configured()] if out}
+        outputs = {host.name: host.wait_configured() for host in self.mn.hosts
+                   if isinstance(host, EndHost)}
+        failed = {name: out for name, out in outputs.items() if out}
         if failed:
             name, out = next(iter(failed.items()))
             raise UnderlayError(f"configuring {len(failed)} host(s) failed, e.g. {name}: "

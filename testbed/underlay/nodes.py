@@ -5,9 +5,10 @@ Mininet spends most of a bring-up waiting on its node shells, one at a time: eac
 bash is started and its prompt awaited before the next is started (9 ms a node here,
 8 s of internet-200's 872), and each host is configured by five shell commands, each
 awaited (MAC, address, interface up, lo up, default route: 5.5 s of internet-200's 400
-hosts). So here a node's shell is started without waiting (`QuickShell`), all of them are
-awaited together once every node is made (`wait_ready`), and a host is configured by one
-command, sent to every host before any is awaited (`EndHost.config`, `wait_configured`).
+hosts). So here a node's shell is started without waiting (`QuickShell`), all of them
+are awaited together once every node is made (`QuickShell.wait_ready`), and a host is
+configured by one command, sent to every host before any is awaited (`EndHost.config`,
+`wait_configured`).
 What Mininet keeps about an interface (its IP and MAC, which the CLI uses to turn
 `as1.h1 ping as2.h1` into addresses) is set as Mininet would set it.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import pty
 import select
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Optional
 
 from mininet.node import Host
 
@@ -54,11 +55,6 @@ class QuickShell(Host):
             self.pollOut.poll()
         self.waiting = False
         self.cmd("unset HISTFILE; stty -echo; set +m")
-
-
-def wait_ready(nodes: Iterable[Any]) -> None:
-    for node in nodes:
-        node.wait_ready()
 
 
 class LinuxRouter(QuickShell):
