@@ -17,6 +17,8 @@ one-way `latency_*_ms` in place of `rtt_*_ms`, named `<flow>.<metric>`.
 
 Across trials every metric gets mean, standard deviation and a 95% confidence interval
 for the mean: mean ± t(0.975, n-1) · s / sqrt(n) (Student's t; no interval for n = 1).
+An expectation holds only where it holds in every trial, unless it asks for a mean or
+median over them (`judge`).
 """
 from __future__ import annotations
 
@@ -131,3 +133,42 @@ def check_expectation(value: Optional[float], op: str, target: Optional[float],
     """Whether `value op target` holds, the tolerance counted in the value's favour (not
     when either was not measured)."""
     return value is not None and target is not None and OPS[op](value, target, tolerance)
+
+
+# how far a value is on the failing side of `op target` (larger: worse), to name the
+# trial that missed most
+_SHORT = {"<": lambda a, b: a - b, "<=": lambda a, b: a - b, ">": lambda a, b: b - a,
+          ">=": lambda a, b: b - a, "==": lambda a, b: abs(a - b),
+          "!=": lambda a, b: -abs(a - b)}
+
+
+def judge(expectation: Dict[str, Any], per_trial: Dict[str, Dict[str, Optional[float]]],
+          across: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """An expectation judged on a run: with `aggregate: all` (the default) in each trial,
+    a metric target taken from the same trial, passed only if it holds in every trial
+    (and there is one); `measured` and `target` are then the trial that missed most (or
+    came closest to missing). With `mean` or `median`, that statistic over the trials is
+    judged. `trials` lists each trial's value, target and pass either way."""
+    e = expectation
+    op, tol, ref = e["op"], e["tolerance"], e["value"]
+    rows = []
+    for trial, flat in per_trial.items():
+        value = flat.get(e["metric"])
+        target = flat.get(ref) if isinstance(ref, str) else ref
+        rows.append({"trial": int(trial), "measured": value, "target": target,
+                     "passed": check_expectation(value, op, target, tol)})
+    aggregate = e.get("aggregate", "all")
+    if aggregate == "all":
+        def shortfall(row: Dict[str, Any]) -> float:
+            if row["measured"] is None or row["target"] is None:
+                return math.inf
+            return _SHORT[op](row["measured"], row["target"])
+        worst = max(rows, key=shortfall, default={"measured": None, "target": None})
+        value, target = worst["measured"], worst["target"]
+        passed = bool(rows) and all(r["passed"] for r in rows)
+    else:
+        value = across.get(e["metric"], {}).get(aggregate)
+        target = across.get(ref, {}).get(aggregate) if isinstance(ref, str) else ref
+        passed = check_expectation(value, op, target, tol)
+    return {**e, "aggregate": aggregate, "measured": value, "target": target,
+            "passed": passed, "trials": rows}

@@ -194,14 +194,7 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
             flat.update(transit_metrics(run, trial))
         per_trial[str(trial)] = flat
     across = derive.across_trials(list(per_trial.values()))
-    expectations = []
-    for e in cfg.get("expect", []):
-        value = across.get(e["metric"], {}).get("mean")
-        target = across.get(e["value"], {}).get("mean") if isinstance(e["value"], str) \
-            else e["value"]
-        expectations.append({**e, "measured": value, "target": target,
-                             "passed": derive.check_expectation(value, e["op"], target,
-                                                                e["tolerance"])})
+    expectations = [derive.judge(e, per_trial, across) for e in cfg.get("expect", [])]
     late = sorted(e["late_ms"] for e in run.events if e.get("type") == "action")
     timeline = {"actions": len(late)}
     if late:

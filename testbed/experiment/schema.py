@@ -88,13 +88,18 @@ MetricName = Annotated[str, matching(METRIC_RE, "a metric like ping.rtt_median_m
 
 class Expectation(Strict):
     """metric OP value, within tolerance; the metric is `<workload or overlay>.<name>`
-    (see the README for the names), its value the mean over trials. `value` is a number
-    or another metric (its mean over trials), to compare two deployments:
-    `{metric: nearest.ttfb_median_ms, op: "<", value: random.ttfb_median_ms}`."""
+    (see the README for the names). `value` is a number or another metric, to compare
+    two deployments: `{metric: nearest.ttfb_median_ms, op: "<", value:
+    random.ttfb_median_ms}`. By default it must hold in every trial (a metric compared
+    with a metric: each trial's with the same trial's); `aggregate: mean` or `median`
+    judges that statistic over the trials instead, for a study that wants one."""
     metric: MetricName
     op: Literal["<", "<=", ">", ">=", "==", "!="] = "=="
     value: Union[Float, MetricName]
     tolerance: Float = Field(0.0, ge=0)
+    aggregate: Literal["all", "mean", "median"] = Field(
+        "all", description="all: it holds in every trial; mean, median: that statistic "
+                           "over the trials is judged")
 
 
 class Capture(Strict):

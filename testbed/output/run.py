@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..experiment.report import fmt, wanted
+from ..experiment.report import fmt, judged_on, per_trial, wanted
 
 
 class RichRunProgress:
@@ -61,7 +61,8 @@ def print_run_summary(console: Console, outcome: Any) -> None:
         for e in summary["expectations"]:
             mark = "[green]PASS[/]" if e["passed"] else "[red]FAIL[/]"
             console.print(f"{mark} {e['metric']} {e['op']} {wanted(e)} "
-                          f"(measured {fmt(e['measured'])})", highlight=False)
+                          f"(measured {fmt(e['measured'])}, {judged_on(e)}; per trial "
+                          f"{per_trial(e)})", highlight=False)
         tl = summary["timeline"]
         if tl.get("actions"):
             console.print(f"timeline: {tl['actions']} actions, lateness p99 "

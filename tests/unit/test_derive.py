@@ -68,6 +68,41 @@ def test_expectations(value, op, target, tol, ok):
     assert derive.check_expectation(value, op, target, tol) is ok
 
 
+def _judged(values, aggregate="all", op="<", target=2.0, others=None):
+    per_trial = {str(k): {"ron.outage_s": v, **({"ref.outage_s": others[k - 1]}
+                                                 if others else {})}
+                 for k, v in enumerate(values, 1)}
+    across = derive.across_trials(list(per_trial.values()))
+    e = {"metric": "ron.outage_s", "op": op, "value": target, "tolerance": 0.0,
+         "aggregate": aggregate}
+    return derive.judge(e, per_trial, across)
+
+
+def test_an_expectation_holds_only_if_it_holds_in_every_trial():
+    # the planted bug: one trial's 4 s outage among four of 1 s (mean 1.6 < 2)
+    got = _judged([1.0, 1.0, 4.0, 1.0, 1.0])
+    assert not got["passed"]
+    assert (got["measured"], got["target"]) == (4.0, 2.0)  # the trial that missed
+    assert [t["passed"] for t in got["trials"]] == [True, True, False, True, True]
+    assert _judged([1.0] * 5)["passed"]
+    assert not _judged([1.0, None, 1.0])["passed"]  # a trial without the metric fails
+    assert not _judged([])["passed"]  # nothing measured: nothing holds
+
+
+def test_a_mean_or_median_over_trials_only_when_asked():
+    assert _judged([1.0, 1.0, 4.0, 1.0, 1.0], "mean")["passed"]
+    assert _judged([1.0, 1.0, 4.0, 1.0, 1.0], "mean")["measured"] == pytest.approx(1.6)
+    assert _judged([1.0, 1.0, 4.0, 4.0, 4.0], "median")["measured"] == 4.0
+
+
+def test_a_metric_target_is_taken_from_the_same_trial():
+    # each trial's swarm beats that trial's baseline, though not the baselines' mean
+    got = _judged([5.0, 9.0], target="ref.outage_s", others=[6.0, 10.0])
+    assert got["passed"] and [t["target"] for t in got["trials"]] == [6.0, 10.0]
+    got = _judged([5.0, 9.0], target="ref.outage_s", others=[10.0, 6.0])
+    assert not got["passed"] and (got["measured"], got["target"]) == (9.0, 6.0)
+
+
 def test_percentile_nearest_rank():
     assert derive.percentile([5, 1, 3, 2, 4], 50) == 3
     assert derive.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99) == 10
