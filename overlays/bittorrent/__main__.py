@@ -7,8 +7,11 @@ it is also a seed), a seed on each of `seeds`, a leecher everywhere else
 Every member makes the same torrent from the params (metainfo.py). A peer announces to
 the tracker (`started`, then every interval, `completed`, `stopped` at its stop),
 connects to the peers it is given, and trades pieces (peer.py). A leecher reports
-`complete_s` and `verified` when its last piece checks out; every peer reports at its
-stop `uploaded_mib`, `downloaded_mib`, `left` (bytes still missing) and `seed`.
+`complete_s` when its client says the last piece checked out; every peer reports at its
+stop `uploaded_mib`, `downloaded_mib`, `left` (bytes still missing), `seed`, and
+`pieces`: the SHA-1 of each piece of what it holds then (its store, or transmission's
+file on disk), which the analysis checks against the published file: whether a leecher
+holds the right bytes is not its own word.
 
 With `tracker_program: opentracker` the tracker is opentracker; members listed in
 `transmission` run transmission-cli instead of the Python peer, a seed's torrent made by
@@ -27,7 +30,7 @@ from typing import Any, Dict, Optional, Union
 from ..agent import AsyncAgent
 from . import BitTorrentParams
 from .bencode import BencodeError
-from .metainfo import content, make, parse
+from .metainfo import content, held_digests, make, parse
 from .peer import Peer
 from .real import Opentracker, Transmission, mktorrent, verified_pieces
 from .tracker import Tracker, announce
@@ -88,7 +91,8 @@ class BitTorrentAgent(AsyncAgent):
             task.cancel()
         self.report({"event": "stopped", "seed": self.is_seed, "left": peer.left,
                      "uploaded_mib": round(peer.uploaded / MIB, 3),
-                     "downloaded_mib": round(peer.downloaded / MIB, 3)})
+                     "downloaded_mib": round(peer.downloaded / MIB, 3),
+                     "pieces": held_digests(bytes(peer.store), self.torrent.piece_length)})
         try:
             await asyncio.wait_for(self._announce(peer, "stopped"), 0.5)
         except (OSError, asyncio.TimeoutError, BencodeError):
@@ -98,7 +102,7 @@ class BitTorrentAgent(AsyncAgent):
     async def _transmission(self) -> None:
         """transmission-cli in this agent's place: a seed writes the file and makes its
         torrent with mktorrent; a leecher takes the Python-made one, and once transmission
-        has finished, every piece on disk is checked here."""
+        has finished, what is on disk is reported at the stop."""
         p, t = self.params, self.torrent
         folder = Path(self.config["output"] + ".transmission")
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,18 +121,20 @@ class BitTorrentAgent(AsyncAgent):
                               Path(self.config["output"] + ".transmission.log")).start()
         while self.running and not self.is_seed:
             if client.finished():
-                good = verified_pieces(folder / t.name, t)
                 self.report({"metric": "complete_s",
                              "value": round(time.monotonic() - began, 3)})
-                self.report({"metric": "verified", "value": int(len(good) == t.pieces)})
                 break
             await asyncio.sleep(0.25)
         await self.until_stopped()
         client.stop()
         good = verified_pieces(folder / t.name, t)
         left = sum(t.size_of(i) for i in range(t.pieces) if i not in good)
+        try:
+            held = (folder / t.name).read_bytes()
+        except OSError:
+            held = b""
         self.report({"event": "stopped", "seed": self.is_seed, "left": left,
-                     "client": "transmission"})
+                     "client": "transmission", "pieces": held_digests(held, t.piece_length)})
 
     async def _announce(self, peer: Peer, event: str = "") -> int:
         interval, peers = await announce(
@@ -155,7 +161,6 @@ class BitTorrentAgent(AsyncAgent):
         await peer.done.wait()
         took = time.monotonic() - peer.started
         self.report({"metric": "complete_s", "value": round(took, 3)})
-        self.report({"metric": "verified", "value": int(peer.complete)})
         try:
             await self._announce(peer, "completed")
         except (OSError, asyncio.TimeoutError, BencodeError):

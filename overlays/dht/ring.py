@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
-import random
 from typing import Iterable, List, Optional, Sequence
 
 BITS = 160
@@ -62,23 +61,3 @@ def expected_hops(n: int) -> float:
     jump."""
     return 0.5 * math.log2(n)
 
-
-def ideal_hops(ids: Sequence[int], lookups: int = 4000, seed: int = 1) -> float:
-    """The mean path length on exactly this ring with every finger right (random keys
-    from random nodes): how far a ring's own ids put it from ½·log2 N (between about
-    0.85 and 1.1 times it at N = 16, closer for larger N), and what a correct
-    implementation measures on it."""
-    ring = sorted(set(ids))
-    if len(ring) < 2:
-        return 0.0
-    rng = random.Random(seed)
-    nxt = {n: ring[(k + 1) % len(ring)] for k, n in enumerate(ring)}
-    fingers = {n: {successor(finger_start(n, i), ring) for i in range(BITS)} | {nxt[n]}
-               for n in ring}
-    total = 0
-    for _ in range(lookups):
-        node, key = rng.choice(ring), rng.getrandbits(BITS)
-        while not up_to(key, node, nxt[node]):
-            node = closest_preceding(node, key, fingers[node])[0]
-            total += 1
-    return total / lookups

@@ -27,7 +27,7 @@ import statistics
 from collections import defaultdict
 from typing import Any, Dict, Iterable, List, Optional
 
-from ..measure.metrics import percentile
+from ..stats import percentile
 
 # two-sided 95% Student t critical values by degrees of freedom (1..30); normal beyond
 _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,

@@ -138,6 +138,32 @@ EXPECT_HEAD = ["expectation", "wanted", "judged on", "measured", "per trial", ""
 TIMELINE_HEAD = ["planned s", "actual s", "late ms", "took ms", "action", "target"]
 
 
+WINDOW_HEAD = ["trial", "t s", "problems", "running then"]
+WINDOWS_SHOWN = 30  # per trial; the rest are counted
+
+
+def _fidelity_text(f: Dict[str, Any]) -> str:
+    """A trial's verdict, from its windows where it has them, and its CPU averages."""
+    text = f"trial {f['trial']}: {f['verdict']}"
+    if "windows" in f:
+        text += (f", {len(f['compromised'])} of {f['windows']} one-second windows "
+                 f"compromised, worst link p99 lateness {fmt(f['p99_ms_max'])} ms")
+    return text + (f" (over the trial: CPU idle {fmt(f['cpu_idle'])}, taken by the "
+                   f"hypervisor {fmt(f.get('cpu_steal'))}, busiest emulator process "
+                   f"{fmt(f['emulator_cpu'])} of a core)")
+
+
+def _window_rows(metrics: Dict[str, Any]) -> List[List[str]]:
+    rows = []
+    for f in metrics["fidelity"]:
+        bad = f.get("compromised", [])
+        rows += [[str(f["trial"]), fmt(w["t"]), "; ".join(w["problems"]),
+                  ", ".join(w["during"]) or "–"] for w in bad[:WINDOWS_SHOWN]]
+        if len(bad) > WINDOWS_SHOWN:
+            rows.append([str(f["trial"]), "…", f"{len(bad) - WINDOWS_SHOWN} more", ""])
+    return rows
+
+
 def _reproduce(run: Any) -> str:
     m = run.manifest
     source = m.get("inputs", {}).get("experiment", {}).get("source", "EXPERIMENT.yaml")
@@ -150,10 +176,8 @@ def write(run: Any, metrics: Dict[str, Any], images: List[Path]) -> None:
     tl = metrics["timeline"]
     accuracy = (f"{tl['actions']} actions; lateness p50 {fmt(tl.get('late_ms_p50'))} ms, "
                 f"p99 {fmt(tl.get('late_ms_p99'))} ms, max {fmt(tl.get('late_ms_max'))} ms")
-    fidelity = "; ".join(f"trial {f['trial']}: {f['verdict']} (CPU idle {fmt(f['cpu_idle'])}, "
-                         f"taken by the hypervisor {fmt(f.get('cpu_steal'))}, busiest emulator "
-                         f"process {fmt(f['emulator_cpu'])} of a core)"
-                         for f in metrics["fidelity"])
+    fidelity = "; ".join(_fidelity_text(f) for f in metrics["fidelity"])
+    windows = _window_rows(metrics)
     md = [f"# {title}\n", cfg.get("description", "") + "\n",
           _md_table(["", ""], _facts(run)), "\n## Metrics (across trials)\n",
           _md_table(METRIC_HEAD, _metric_rows(metrics)), "\n## Expectations\n",
@@ -163,7 +187,11 @@ def write(run: Any, metrics: Dict[str, Any], images: List[Path]) -> None:
         md += ["\n## Who pays (whole trial, mean across trials)\n", _md_table(WHO_PAYS_HEAD, who)]
     md += ["\n## Timeline (trial 1)\n",
           accuracy + "\n\n", _md_table(TIMELINE_HEAD, _timeline_rows(run)),
-          "\n## Fidelity\n", (fidelity or "not measured") + "\n", "\n## Plots\n"]
+          "\n## Fidelity\n", (fidelity or "not measured") + "\n"]
+    if windows:
+        md += ["\nCompromised windows (the second ending at t):\n\n",
+               _md_table(WINDOW_HEAD, windows)]
+    md += ["\n## Plots\n"]
     md += [f"![{p.stem}](plots/{p.name})\n" for p in images]
     md += ["\n## Reproduce\n", f"    {_reproduce(run)}\n"]
     (run.path / "report.md").write_text("\n".join(md))
@@ -186,6 +214,8 @@ font-weight:bold}}img{{max-width:100%}}code{{background:#f4f4f4;padding:.1em .3e
 <h2>Timeline (trial 1)</h2><p>{html.escape(accuracy)}</p>
 {_html_table(TIMELINE_HEAD, _timeline_rows(run))}
 <h2>Fidelity</h2><p>{html.escape(fidelity or 'not measured')}</p>
+{"<p>Compromised windows (the second ending at t):</p>" + _html_table(WINDOW_HEAD, windows)
+ if windows else ""}
 <h2>Plots</h2>{figures}
 <h2>Reproduce</h2><p><code>{html.escape(_reproduce(run))}</code></p></body></html>
 """

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from overlays.spec import Deployed
 
-from ..measure.metrics import percentile
+from ..stats import percentile
 from . import derive, divergence
 from .overlays import NoSpec, spec_of
 from .rundir import read_jsonl
@@ -69,6 +69,29 @@ class Run:
         return [(float(e["actual"]), index[frozenset(e["link"])], float(e["price"]))
                 for e in self.events if e.get("type") == "action" and e.get("trial") == trial
                 and e.get("action") == "reprice" and frozenset(e.get("link", ())) in index]
+
+    def fidelity_windows(self, trial: int) -> List[Dict[str, Any]]:
+        """The trial's per-second fidelity rows (watch.py; none in runs made before)."""
+        return read_jsonl(self.path / "measurements" / f"trial-{trial}" / "_fidelity.jsonl")
+
+    def spans(self, trial: int) -> List[Tuple[str, float, float]]:
+        """(what, from, to) seconds after T=0 of what ran in the trial: each workload and
+        overlay deployment from its start action to its stop (or the end), each phase."""
+        end = float(self.config.get("duration", 0))
+        spans, open_at = [], {}
+        for e in self.events:
+            if e.get("type") != "action" or e.get("trial") != trial \
+                    or e.get("action") not in ("start", "stop"):
+                continue
+            name = f"{e.get('kind', '')} {e['target']}".strip()
+            if e["action"] == "start":
+                open_at.setdefault(name, float(e["actual"]))
+            elif name in open_at:
+                spans.append((name, open_at.pop(name), float(e["actual"])))
+        spans += [(name, at, end) for name, at in open_at.items()]
+        spans += [(f"phase {name}", float(lo), float(hi))
+                  for name, (lo, hi) in self.config.get("phases", {}).items()]
+        return spans
 
     def t0(self, trial: int) -> float:
         return next((e["t0_wall"] for e in self.events
@@ -200,12 +223,36 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
     if late:
         timeline.update({"late_ms_p50": percentile(late, 50),
                          "late_ms_p99": percentile(late, 99), "late_ms_max": late[-1]})
-    # cpu_steal: runs before it was recorded lack it
-    fidelity = [{k: e.get(k) for k in ("trial", "cpu_idle", "cpu_steal", "emulator_cpu",
-                                       "verdict")}
-                for e in run.events if e.get("type") == "trial_fidelity"]
+    fidelity = [trial_fidelity(run, e) for e in run.events if e.get("type") == "trial_fidelity"]
     return {"per_trial": per_trial, "across_trials": across, "expectations": expectations,
             "timeline": timeline, "fidelity": fidelity}
+
+
+def trial_fidelity(run: Run, event: Dict[str, Any]) -> Dict[str, Any]:
+    """A trial's fidelity: its verdict from its per-second windows (watch.py), each
+    compromised window with its problems and what ran during it; the trial's CPU
+    averages beside them, for the record. (Runs made before the windows were recorded
+    keep the verdict their trial_fidelity event gave.)"""
+    trial = event["trial"]
+    out = {k: event.get(k) for k in ("trial", "cpu_idle", "cpu_steal", "emulator_cpu",
+                                     "verdict")}
+    rows = run.fidelity_windows(trial)
+    if not rows:
+        return out
+    spans = run.spans(trial)
+    compromised = []
+    for r in rows:
+        if not r["problems"]:
+            continue
+        hi = r["t"]
+        lo = hi - r.get("seconds", 1.0)
+        compromised.append({"t": hi, "problems": r["problems"],
+                            "during": [name for name, a, b in spans if a < hi and b > lo]})
+    lateness = [r["p99_ms"] for r in rows if r.get("p99_ms") is not None]
+    out.update(windows=len(rows), compromised=compromised,
+               p99_ms_max=max(lateness) if lateness else None,
+               verdict="degraded" if compromised else "ok")
+    return out
 
 
 def finish_run(path: Path, status: Optional[str] = None, progress: Any = None) -> Dict[str, Any]:

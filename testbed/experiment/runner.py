@@ -32,12 +32,10 @@ from .overlays import class_ports
 from .loader import Plan
 from .rundir import RunDir, versions
 from .timeline import Schedule, schedule
+from .watch import Watch
 from .workloads import PingWorkload
 
 UnderlayFactory = Callable[[Network], UnderlayAPI]
-
-CPU_IDLE_MIN = 0.10
-EMULATOR_CPU_MAX = 0.90
 
 
 @dataclass
@@ -72,6 +70,7 @@ class Trial:
         self.t0_ns = 0
         self.capture: Optional[Any] = None  # underlay.capture.Capture while one runs
         self.accounting: Optional[Tuple[threading.Thread, threading.Event]] = None
+        self.watch: Optional[Watch] = None  # the data plane, second by second
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -291,6 +290,9 @@ class Runner:
         times0 = fidelity.cpu_times()
         emu0 = u.emulator_seconds()
         trial.t0, trial.t0_ns = time.monotonic(), time.time_ns()
+        trial.watch = Watch(u, trial.now, lambda row: run.append(
+            f"measurements/trial-{k}/_fidelity.jsonl", row))
+        trial.watch.start()
         if "transit" in self.exp.metrics:
             trial.start_accounting()
         run.event(type="trial_started", trial=k, t0_wall=trial.t0_ns / 1e9)
@@ -304,15 +306,19 @@ class Runner:
                       actual=round(actual, 6), late_ms=round((actual - action.at) * 1000, 3),
                       took_ms=round(took * 1000, 3), **fields)
         self._wait_until(trial, duration, k)
+        trial.watch.stop()
         cpu_idle, cpu_steal = fidelity.cpu_shares(times0, fidelity.cpu_times())
         wall = trial.now()
         emu, polling = fidelity.emulator_shares(emu0, u.emulator_seconds(), wall)
         cpu_idle += polling
-        ok = cpu_idle >= CPU_IDLE_MIN and (emu is None or emu <= EMULATOR_CPU_MAX)
+        # the verdict is the windows' (watch.py); the trial's averages are for the record
+        windows = trial.watch.rows
+        compromised = sum(1 for w in windows if w["problems"])
         run.event(type="trial_fidelity", trial=k, cpu_idle=round(cpu_idle, 3),
                   cpu_steal=round(cpu_steal, 3),
                   emulator_cpu=None if emu is None else round(emu, 3),
-                  verdict="ok" if ok else "degraded")
+                  windows=len(windows), compromised=compromised,
+                  verdict="ok" if windows and not compromised else "degraded")
         self._end_trial(trial)
 
     def _wait_until(self, trial: Trial, at: float, k: int) -> None:
@@ -330,6 +336,8 @@ class Runner:
         """Stop workloads and agents, keep the controller's events, tear down."""
         self.progress.phase(trial.index, self.trials, "tearing down")
         assert self.run is not None
+        if trial.watch is not None:
+            trial.watch.stop()
         trial.stop_accounting()
         try:
             trial.stop_all()

@@ -108,6 +108,66 @@ def emulator_shares(before: Optional[List[Tuple[float, float]]],
     return max(busy, default=0.0) / wall, polling / (wall * (os.cpu_count() or 1))
 
 
+# A second of a run (a window) is compromised when the data plane or the machine could
+# not keep up in it; the emulator's own lateness and drops are the measurement.
+WINDOW_LATE_SHARE = 0.01  # frames released > 1 ms late: above 1% means p99 > 1 ms
+WINDOW_LINK_FRAMES = 100  # a link with this many frames in a window is judged on its own
+WINDOW_DROP_SHARE = 0.001  # frames lost that nothing configured asked to lose
+CPU_IDLE_MIN = 0.10  # the machine's idle share (polling emulators count as idle)
+EMULATOR_BUSY_MAX = 0.90  # the busiest emulator process's share of its core
+
+
+def window_row(t: float, seconds: float, idle: float, steal: float,
+               emulator_busy: Optional[float],
+               links: Optional[Dict[str, Dict[str, Any]]]) -> Dict[str, Any]:
+    """One window's record: the machine's CPU over it, and what the link emulator did in
+    it (links: id -> linkemu.window.Window.summary; None where the back end cannot tell,
+    netem), with the window's totals and the problems that compromise it."""
+    row: Dict[str, Any] = {"t": round(t, 3), "seconds": round(seconds, 3),
+                           "cpu_idle": round(idle, 3), "cpu_steal": round(steal, 3),
+                           "emulator_busy": None if emulator_busy is None
+                           else round(emulator_busy, 3)}
+    if links is not None:
+        row.update(frames=sum(l["frames"] for l in links.values()),
+                   late=sum(l["late"] for l in links.values()),
+                   drops=sum(l["drops"] for l in links.values()),
+                   p99_ms=max((l["p99_ms"] for l in links.values() if "p99_ms" in l),
+                              default=None),
+                   max_ms=max((l["max_ms"] for l in links.values() if "max_ms" in l),
+                              default=None),
+                   links=links)
+    row["problems"] = window_problems(row)
+    return row
+
+
+def window_problems(row: Dict[str, Any]) -> List[str]:
+    """Why a window is compromised (empty: it is not): more than 1% of the frames the
+    emulator released in it were over 1 ms late (its p99 lateness above 1 ms), or that
+    much of one link's with at least WINDOW_LINK_FRAMES frames; more than 0.1% of its
+    frames lost unasked; the machine's CPU saturated (idle below 10%) or the busiest
+    emulator process busy above 90% of its core."""
+    out = []
+    frames = row.get("frames") or 0
+    if frames and row["late"] > WINDOW_LATE_SHARE * frames:
+        out.append(f"{row['late']} of {frames} frames over 1 ms late (p99 above 1 ms)")
+    else:
+        worst = [(k, l) for k, l in (row.get("links") or {}).items()
+                 if l["frames"] >= WINDOW_LINK_FRAMES
+                 and l["late"] > WINDOW_LATE_SHARE * l["frames"]]
+        if worst:
+            k, l = max(worst, key=lambda kl: kl[1]["p99_ms"])
+            out.append(f"link {k}: p99 lateness {l['p99_ms']} ms over {l['frames']} frames")
+    drops = row.get("drops") or 0
+    if drops and drops > WINDOW_DROP_SHARE * (frames + drops):
+        out.append(f"{drops} frames lost that no link property asked to lose")
+    if row["cpu_idle"] < CPU_IDLE_MIN:
+        out.append(f"CPU idle {100 * row['cpu_idle']:.0f}%: the machine was saturated")
+    busy = row.get("emulator_busy")
+    if busy is not None and busy > EMULATOR_BUSY_MAX:
+        out.append(f"busiest link emulator process busy {100 * busy:.0f}% of its core")
+    return out
+
+
 def expected_rtt(net: Any, tables: Any, props: Any, src: str, dst: str) -> Optional[Tuple[PathSpec, PathSpec]]:
     there = one_way(net, tables, src, dst, props)
     back = one_way(net, tables, dst, src, props)
@@ -174,7 +234,7 @@ def check(underlay: UnderlayAPI, pairs: Optional[List[Tuple[str, str]]] = None, 
     problems = [f"{s.src} -> {s.dst}: {p}" for s in samples for p in s.problems]
     if tput and tput.get("problem"):
         problems.append(tput["problem"])
-    if cpu_idle < 0.10:
+    if cpu_idle < CPU_IDLE_MIN:
         problems.append(f"CPU idle only {100 * cpu_idle:.0f}% during the measurement: "
                         "the machine is saturated, timings are not trustworthy")
     if emulator_cpu is not None and tput and tput.get("problem") and emulator_cpu > 0.5:

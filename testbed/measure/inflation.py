@@ -19,7 +19,7 @@ from ..control.policy import ASGraph, ASRoutes
 from ..control.routes import Table, route_path
 from ..model.graphs import distances, hop_counts
 from ..model.network import Network
-from .metrics import percentile
+from ..stats import percentile
 
 
 @dataclass(frozen=True)

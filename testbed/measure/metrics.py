@@ -12,10 +12,7 @@ set of its elements, its link set the set of unordered consecutive pairs.
 """
 from __future__ import annotations
 
-import math
-
-from typing import (AbstractSet, Callable, FrozenSet, Hashable, Iterable, List, Sequence, Set,
-                    TypeVar)
+from typing import AbstractSet, Callable, FrozenSet, Hashable, List, Sequence, Set, TypeVar
 
 T = TypeVar("T", bound=Hashable)
 
@@ -76,12 +73,3 @@ def collapse(path: Sequence[T], key: Callable[[T], Hashable]) -> List[Hashable]:
         if not out or out[-1] != k:
             out.append(k)
     return out
-
-
-def percentile(values: Iterable[float], q: float) -> float:
-    """The q-th percentile (q in 0..100) by the nearest-rank method: the smallest value
-    with at least q% of the values at or below it (one of the values, never interpolated).
-    The one percentile of the project (p95 RTT, p90 inflation, p99 lateness)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]

@@ -66,8 +66,15 @@ def print_run_summary(console: Console, outcome: Any) -> None:
         tl = summary["timeline"]
         if tl.get("actions"):
             console.print(f"timeline: {tl['actions']} actions, lateness p99 "
-                          f"{fmt(tl['late_ms_p99'])} ms; fidelity: {summary['fidelity_verdict']}",
-                          highlight=False)
+                          f"{fmt(tl['late_ms_p99'])} ms", highlight=False)
+        style = "green" if summary["fidelity_verdict"] == "ok" else "yellow"
+        console.print(f"fidelity: [{style}]{summary['fidelity_verdict']}[/]", highlight=False)
+        for f in summary["fidelity"]:
+            bad = f.get("compromised")
+            if bad:
+                console.print(f"  trial {f['trial']}: {len(bad)} of {f['windows']} seconds "
+                              f"compromised; the first, ending at {fmt(bad[0]['t'])} s: "
+                              f"{'; '.join(bad[0]['problems'])}", highlight=False)
     console.print(f"results: {outcome.run}  (report.html, report.md, metrics.json)",
                   highlight=False)
 

@@ -77,6 +77,12 @@ class UnderlayAPI(Protocol):
         is the time spent on frames, not polling for them (None: no emulator; see
         fidelity.emulator_shares)."""
 
+    def dataplane_window(self) -> Optional[Dict[str, Any]]:
+        """What the link emulator did since the last call: {"links": {id: its
+        linkemu.window summary, for links that forwarded or lost frames}, "processes":
+        [(busy, CPU) seconds so far, per emulator process]}; None where the back end
+        cannot tell (netem)."""
+
     def link_counters(self) -> Dict[int, Any]:
         """Link index -> the kernel's counters of what crossed it (measure.counters.Count:
         tx is a -> b, rx b -> a), for every link whose interfaces are up."""

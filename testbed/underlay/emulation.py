@@ -398,6 +398,12 @@ class Underlay:
             return None
         return [tuple(p) for p in self.emulator.request(cmd="busy")["processes"]]
 
+    def dataplane_window(self) -> Optional[Dict[str, Any]]:
+        if self.emulator is None:
+            return None
+        reply = self.emulator.request(cmd="window")
+        return {"links": reply["links"], "processes": [tuple(p) for p in reply["processes"]]}
+
     def prober(self, host: str) -> Any:
         """The probe process of a host (measure.probes.Prober), started on first use."""
         if host not in self.net.hosts:

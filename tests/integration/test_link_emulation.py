@@ -11,7 +11,7 @@ import time
 import pytest
 
 from testbed.measure.counters import LinkCounters
-from testbed.measure.fidelity import check, throughput_of
+from testbed.measure.fidelity import check, expected_rtt, throughput_of, window_row
 from testbed.model import load_topology
 from testbed.underlay import capabilities
 from testbed.underlay.emulation import Underlay, UnderlayError
@@ -170,3 +170,40 @@ def test_frames_late_from_a_stalled_emulator_catch_up_on_later_links(line):
     assert abs(median - 64) <= max(0.5, 0.03 * 64)
     assert len(late) <= 0.15 * len(rtts), sorted(late)
     assert line.emulator.request(cmd="stats")["caught_up"] - before >= stalls
+
+
+def test_the_emulator_reports_each_seconds_lateness_and_a_stall_compromises_it(line):
+    """The per-second fidelity window is the emulator's own account of each frame's
+    release against its schedule. Quiet, pings cross on time; with the emulator stopped
+    for 30 ms every 100 ms (more than any later link's delay can absorb), more than 1%
+    of the frames leave over 1 ms late and the window says so."""
+    if line.emulator is None:
+        pytest.skip("netem: the kernel's qdisc has no lateness to report")
+    pid = line.emulator.pids[0]
+    ip = line.net.hosts["as300.h1"].ip
+    line.prober("as100.h1").ping(ip, count=2, rate=5, timeout=1.0)  # ARP on the way
+
+    def window(stall_s):
+        line.dataplane_window()  # starts a window
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            pings = pool.submit(lambda: line.prober("as100.h1").ping(ip, count=60, rate=50,
+                                                                     timeout=1.0))
+            while stall_s and not pings.done():
+                time.sleep(0.07)
+                os.kill(pid, signal.SIGSTOP)
+                time.sleep(stall_s)
+                os.kill(pid, signal.SIGCONT)
+            pings.result()
+        time.sleep(0.2)  # the last replies, and credits expired
+        links = line.dataplane_window()["links"]
+        return window_row(1.0, 1.0, 0.5, 0.0, None, links)
+    quiet = window(0)
+    # 60 pings there and back: every crossing of the path's links released (0.1% loss)
+    there, back = expected_rtt(line.net, line.routing_state().tables(), line.link_props,
+                               "as100.h1", "as300.h1")
+    crossings = len(there.links) + len(back.links)
+    assert quiet["frames"] >= 0.95 * 60 * crossings and quiet["drops"] == 0
+    assert quiet["late"] <= 0.01 * quiet["frames"], quiet
+    stalled = window(0.03)
+    assert stalled["late"] > 0.01 * stalled["frames"] and stalled["max_ms"] >= 20, stalled
+    assert any("over 1 ms late" in p for p in stalled["problems"])

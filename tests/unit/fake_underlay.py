@@ -146,3 +146,14 @@ class FakeUnderlay:
 
     def emulator_seconds(self) -> Optional[List[Tuple[float, float]]]:
         return None
+
+    def dataplane_window(self) -> Optional[Dict[str, Any]]:
+        """Link 0 forwarded 100 frames on time since the last call, or, from the call
+        numbered `late_from` on (the first, at T=0, is 0), 40 of them over 1 ms late: a
+        planted stall."""
+        self.window_calls = getattr(self, "window_calls", -1) + 1
+        late = self.window_calls >= getattr(self, "late_from", 10 ** 9)
+        link = {"frames": 100, "drops": 0, "late": 40 if late else 0, "p50_ms": 0.02,
+                "p99_ms": 6.5 if late else 0.08, "max_ms": 7.0 if late else 0.1}
+        return {"links": {"0": link}, "processes": [(0.1 * self.window_calls,
+                                                     0.1 * self.window_calls)]}

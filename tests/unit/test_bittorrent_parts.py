@@ -13,7 +13,7 @@ from overlays.bittorrent import BitTorrentParams
 from overlays.bittorrent.analysis import metrics
 from overlays.bittorrent import peer as peer_module
 from overlays.bittorrent.bencode import BencodeError, decode, encode
-from overlays.bittorrent.metainfo import content, make, parse
+from overlays.bittorrent.metainfo import content, held_digests, make, parse
 from overlays.bittorrent.peer import (BITFIELD, PROTOCOL, Peer, WireError, bitfield_bytes,
                                       handshake, message, parse_bitfield)
 from overlays.bittorrent.tracker import Tracker, announce
@@ -87,7 +87,7 @@ def run_swarm(tmp_path, n, **kw):
 def test_a_swarm_beats_client_server_and_every_piece_is_verified(tmp_path):
     swarm, records = run_swarm(tmp_path / "swarm", 6, file_mib=2)
     assert swarm["completed"] == 1.0 and swarm["seed_upload_share"] < 0.6
-    assert all(r["value"] == 1 for r in records if r.get("metric") == "verified")
+    assert swarm["verified"] == 1.0  # every leecher holds the published bytes
     assert not [r for r in records if r.get("event") in ("peer_error", "hash_fail")]
     cs, _ = run_swarm(tmp_path / "cs", 6, mode="client-server", file_mib=2)
     assert cs["completed"] == 1.0 and cs["seed_upload_share"] == 1.0
@@ -130,6 +130,30 @@ def test_a_piece_with_the_wrong_hash_is_refused_and_never_reported_complete():
     assert any(r.get("event") == "hash_fail" and r["piece"] == 0 for r in records)
     complete, leecher, _ = asyncio.run(seed_and_leecher(corrupt=False))
     assert complete and bytes(leecher.store) == content(300_000, 1)
+
+
+def test_a_leecher_that_takes_bad_pieces_for_good_is_not_verified(monkeypatch):
+    """The planted bug: a peer whose piece check passes anything, fed by a corrupt seed.
+    Its client calls the file complete; the analysis, hashing what it holds against the
+    published file, does not."""
+    monkeypatch.setattr(Peer, "_verify", lambda self, piece: (
+        self.blocks.pop(piece), self.have.add(piece),
+        self.done.set() if self.complete else None))
+    complete, leecher, _ = asyncio.run(seed_and_leecher(corrupt=True))
+    assert complete
+    params = BitTorrentParams.model_validate(swarm_params(file_mib=300_000 / (1 << 20),
+                                                         piece_kib=64))
+    stopped = {"event": "stopped", "seed": False, "left": leecher.left,
+               "pieces": held_digests(bytes(leecher.store), leecher.t.piece_length)}
+    got = metrics([stopped], params)
+    assert got["completed"] == 1.0 and got["verified"] == 0.0
+    monkeypatch.undo()  # the real peer, the same seed: never complete, never verified
+    complete, leecher, _ = asyncio.run(seed_and_leecher(corrupt=True))
+    stopped.update(left=leecher.left, pieces=held_digests(bytes(leecher.store), 65536))
+    assert not complete and metrics([stopped], params) == {"completed": 0.0, "verified": 0.0}
+    complete, leecher, _ = asyncio.run(seed_and_leecher(corrupt=False))
+    stopped.update(left=leecher.left, pieces=held_digests(bytes(leecher.store), 65536))
+    assert metrics([stopped], params) == {"completed": 1.0, "verified": 1.0}
 
 
 def test_hostile_peers_are_logged_and_survived(monkeypatch):

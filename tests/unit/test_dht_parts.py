@@ -9,10 +9,11 @@ import time
 import pytest
 
 from overlays.bittorrent.bencode import encode
-from overlays.dht.analysis import metrics
+from overlays.dht import ring as ring_module
+from overlays.dht.analysis import ideal_hops, metrics
 from overlays.dht.chord import Node, Ref, pack, refs
 from overlays.dht.ring import (RING, between, closest_preceding, expected_hops, ident,
-                               ideal_hops, successor, up_to)
+                               successor, up_to)
 from overlays.local import LocalDeployment
 
 
@@ -32,6 +33,21 @@ def test_the_ideal_path_length_is_half_log2_n_within_15_percent():
     for n in (64, 256):
         ids = [rng.getrandbits(160) for _ in range(n)]
         assert 0.85 <= ideal_hops(ids, 2000) / expected_hops(n) <= 1.15
+
+
+def test_the_ideal_path_length_by_hand_and_apart_from_the_routing_it_judges(monkeypatch):
+    # nodes at 0, q, 2q, 4q (q = 2^157). Jumps from each node to keys in (0, q], (q, 2q],
+    # (2q, 4q], (4q, 8q], counted by hand from the fingers (0: q 2q 4q; q: 2q 4q 0;
+    # 2q: 4q 0; 4q: 0): 0 1 1 1, 1 0 2 2, 1 1 0 2, 1 1 1 0; weighted by the intervals'
+    # sizes (1, 1, 2, 4 of 8): (3 + 5 + 2 * 4 + 4 * 3) / 8 / 4 = 0.875
+    q = RING >> 3
+    assert abs(ideal_hops([0, q, 2 * q, 4 * q], lookups=20000) - 0.875) < 0.03
+    want = ideal_hops([random.Random(9).getrandbits(160) for _ in range(64)], 500)
+    # a planted routing bug (the finger nearest to the node first) makes the nodes' paths
+    # long; the oracle does not move with it
+    monkeypatch.setattr(ring_module, "closest_preceding", lambda me, key, known: sorted(
+        (n for n in set(known) if between(n, me, key)), key=lambda n: (n - me) % RING))
+    assert ideal_hops([random.Random(9).getrandbits(160) for _ in range(64)], 500) == want
 
 
 def test_compact_node_infos_round_trip_and_bad_ones_are_refused():

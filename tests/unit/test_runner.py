@@ -186,3 +186,26 @@ def test_report_of_a_complete_run_says_when_it_ended(tmp_path):
     manifest = json.loads((outcome.run / "manifest.json").read_text())
     assert manifest["complete"] and manifest["ended"]
     assert manifest["ended"] in (outcome.run / "report.md").read_text()
+
+
+def test_a_stalled_data_plane_compromises_its_seconds_and_the_verdict(tmp_path):
+    plan = experiment(tmp_path, """\
+        workloads:
+          - {name: w, from: as100.h1, to: as300.h1, rate: 5, start: 1s}
+        """)
+    made = []
+
+    def factory(net):
+        made.append(FakeUnderlay(net))
+        made[-1].late_from = 2  # the window ending at 2 s: a planted stall
+        return made[-1]
+    outcome = Runner(plan, tmp_path / "results", make_underlay=factory).execute()
+    assert outcome.status == "complete", outcome.error
+    rows = load_run(outcome.run).fidelity_windows(1)
+    assert [r["t"] for r in rows] == pytest.approx([1, 2], abs=0.2)
+    late = [r["t"] for r in rows if any("over 1 ms late" in p for p in r["problems"])]
+    assert late == pytest.approx([2], abs=0.2)
+    f = outcome.summary["fidelity"][0]
+    assert f["verdict"] == "degraded" and outcome.summary["fidelity_verdict"] == "degraded"
+    assert f["compromised"][0]["during"] == ["workload w"]
+    assert "40 of 100 frames over 1 ms late" in (outcome.run / "report.md").read_text()

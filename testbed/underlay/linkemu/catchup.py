@@ -24,9 +24,10 @@ fragment) get no credit.
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from .classes import plain_ipv4
+from .window import Window
 
 MIN_LATE = 0.0005  # s: below this a frame is on time (the polling loop's own lateness)
 TTL = 0.1  # s: a credit not taken by then belongs to a frame that left this process
@@ -41,30 +42,55 @@ def identity(frame: bytes, at: int = 0) -> bytes:
 
 
 class CatchUp:
-    """Credits of late frames, by identity: `late` records one, `take` hands it on."""
+    """Credits of late frames, by identity: `late` records one, `take` hands it on. Each
+    credit remembers the link window (`window.Window`) it was late on: taken on, the
+    lateness moved with the frame and that link counts it on time; never taken (its path
+    left this process, or ended), it is that link's lateness, recorded when it expires."""
 
     def __init__(self, at: int = 0):
         self.at = at  # where the Ethernet frame starts in what the emulator reads (vnet)
-        self.credits: Dict[bytes, Tuple[float, float]] = {}  # identity -> (credit, expiry)
+        # identity -> (credit, expiry, the window of the link it was late on)
+        self.credits: Dict[bytes, Tuple[float, float, Optional[Window]]] = {}
         self.frames = 0  # frames that brought a credit to a link (the stats)
         self.sweep_at = 0.0  # when to sweep out the expired credits next
 
-    def late(self, frame: bytes, lateness: float, now: float) -> None:
-        """`frame` was sent `lateness` s after its release time."""
-        if lateness < MIN_LATE:
-            return
-        key = identity(frame, self.at)
-        if not key:
+    def late(self, frame: bytes, lateness: float, now: float,
+             window: Optional[Window] = None) -> None:
+        """`frame` was sent `lateness` s after its release time on the link of `window`."""
+        key = identity(frame, self.at) if lateness >= MIN_LATE else b""
+        if not key:  # on time, or not to be recognised on the next link: stays here
+            if window is not None:
+                window.lates.append(lateness)
             return
         if now >= self.sweep_at:  # once per TTL: at most a TTL's late frames are held
-            self.credits = {k: v for k, v in self.credits.items() if v[1] > now}
+            self.expire(now)
             self.sweep_at = now + TTL
-        self.credits[key] = (lateness, now + TTL)
+        previous = self.credits.get(key)
+        if previous is not None and previous[2] is not None:  # the same identity again
+            previous[2].lates.append(previous[0])
+        self.credits[key] = (lateness, now + TTL, window)
 
     def take(self, frame: bytes, now: float) -> float:
         """The credit `frame` brings to the link it arrives on (0 if none), used up."""
         entry = self.credits.pop(identity(frame, self.at), None)
-        if entry is None or entry[1] <= now:
+        if entry is None:
             return 0.0
+        credit, expiry, window = entry
+        if expiry <= now:
+            if window is not None:
+                window.lates.append(credit)
+            return 0.0
+        if window is not None:
+            window.lates.append(0.0)  # its lateness moves on with it
         self.frames += 1
-        return entry[0]
+        return credit
+
+    def expire(self, now: float) -> None:
+        """Credits not taken by now are their links' lateness."""
+        kept = {}
+        for key, (credit, expiry, window) in self.credits.items():
+            if expiry > now:
+                kept[key] = (credit, expiry, window)
+            elif window is not None:
+                window.lates.append(credit)
+        self.credits = kept

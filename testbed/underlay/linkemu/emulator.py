@@ -55,7 +55,9 @@ IFNAME, "b": IFNAME, "seed": S, "params": {shaper.Params fields}}]}. Control: a 
 stream socket taking one JSON request per connection: {"cmd": "set", "link": N, "params":
 {...}}; {"cmd": "classes", "links": [N, ...], "ports": {"PORT": CLASS}}; {"cmd":
 "police", "link": N, "class": C, "rate_mbit": R (0 blocks, null lifts it), "ports":
-{...}}; {"cmd": "stats"}; {"cmd": "busy"}. It answers one JSON line.
+{...}}; {"cmd": "stats"}; {"cmd": "busy"}; {"cmd": "window"} (per link since the last
+such request: frames released, their lateness, unrequested drops; `window`). It answers
+one JSON line.
 Prints {"event": "ready"} once all sockets are bound.
 """
 from __future__ import annotations
@@ -76,10 +78,12 @@ from .catchup import MIN_LATE, CatchUp
 from .classes import ClassFilter
 from .shaper import Direction, Params
 from .vnet import HEADER, PACKET_VNET_HDR, wire_bytes
+from .window import Window
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
+PACKET_STATISTICS = 6  # struct tpacket_stats {tp_packets, tp_drops}: read and reset
 BUFFER = 4 * 1024 * 1024
 PF_KTHREAD, PF_NO_SETAFFINITY = 0x00200000, 0x04000000  # /proc/PID/stat flags
 BATCH = 64  # frames read from one busy socket before looking at the others
@@ -114,6 +118,13 @@ class Link:
         self.a_to_b = Direction(params, seed * 2)
         self.b_to_a = Direction(params, seed * 2 + 1)
         self.classes_ab, self.classes_ba = ClassFilter(), ClassFilter()
+        self.window = Window()  # both directions, since the last `window` request
+
+    def kernel_drops(self) -> int:
+        """Frames the kernel dropped for want of room in this link's receive buffers since
+        the last call (the emulator did not read them in time)."""
+        return sum(struct.unpack("II", sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
+                   for sock in (self.sock_a, self.sock_b))
 
     def set(self, changes: Dict[str, Any]) -> None:
         for direction in (self.a_to_b, self.b_to_a):
@@ -142,13 +153,14 @@ class Emulator:
     def __init__(self, config: Dict[str, Any]):
         self.links = {int(spec["id"]): Link(spec) for spec in config["links"]}
         self.epoll = select.epoll()
-        # fd -> (receiving socket, direction, its classes, sending socket)
-        self.routes: Dict[int, Tuple[socket.socket, Direction, ClassFilter, socket.socket]] = {}
+        # fd -> (receiving socket, direction, its classes, sending socket, link window)
+        self.routes: Dict[int, Tuple[socket.socket, Direction, ClassFilter, socket.socket,
+                                     Window]] = {}
         for link in self.links.values():
             self.routes[link.sock_a.fileno()] = (link.sock_a, link.a_to_b, link.classes_ab,
-                                                 link.sock_b)
+                                                 link.sock_b, link.window)
             self.routes[link.sock_b.fileno()] = (link.sock_b, link.b_to_a, link.classes_ba,
-                                                 link.sock_a)
+                                                 link.sock_a, link.window)
         for fd in self.routes:
             self.epoll.register(fd, select.EPOLLIN)
         self.control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -158,7 +170,7 @@ class Emulator:
         self.control.listen(8)
         self.control.setblocking(False)
         self.epoll.register(self.control.fileno(), select.EPOLLIN)
-        self.heap: List[Tuple[float, int, socket.socket, bytes]] = []
+        self.heap: List[Tuple[float, int, socket.socket, bytes, Window]] = []
         self.seq = 0
         self.send_errors = self.receive_errors = 0
         self.late_sum = self.late_max = 0.0
@@ -179,15 +191,17 @@ class Emulator:
         while True:
             now = clock()
             while heap and heap[0][0] <= now:
-                release, _, out, frame = heapq.heappop(heap)
+                release, _, out, frame, window = heapq.heappop(heap)
                 late = now - release
                 self.late_sum += late
                 self.late_count += 1
                 if late > self.late_max:
                     self.late_max = late
                 if late >= MIN_LATE:
-                    catch_up.late(frame, late, now)
-                self._send(out, frame)
+                    catch_up.late(frame, late, now, window)
+                else:
+                    window.lates.append(late)
+                self._send(out, frame, window)
                 worked = True
             if worked:
                 self.busy += clock() - polled
@@ -209,7 +223,7 @@ class Emulator:
                 if fd == control_fd:
                     self._control()
                     continue
-                sock, direction, classes, out = routes[fd]
+                sock, direction, classes, out, window = routes[fd]
                 # A socket that was ready at the previous wake-up too is busy (a bulk
                 # transfer): read on until it is empty, BATCH frames at most. Others give
                 # one frame (epoll is level-triggered and returns them again if they hold
@@ -224,6 +238,7 @@ class Emulator:
                         break
                     except OSError:  # a GSO frame the header cannot describe: lost
                         self.receive_errors += 1
+                        window.drops += 1
                         break
                     now = clock()
                     # the delay counts from the frame's arrival, not from when this
@@ -247,17 +262,20 @@ class Emulator:
                         classes.count(key, size)
                     if release <= now:
                         if now - release >= MIN_LATE:
-                            catch_up.late(frame, now - release, now)
-                        self._send(out, frame)
+                            catch_up.late(frame, now - release, now, window)
+                        else:
+                            window.lates.append(now - release)
+                        self._send(out, frame, window)
                     else:
                         self.seq += 1
-                        heapq.heappush(heap, (release, self.seq, out, frame))
+                        heapq.heappush(heap, (release, self.seq, out, frame, window))
 
-    def _send(self, out: socket.socket, frame: bytes) -> None:
+    def _send(self, out: socket.socket, frame: bytes, window: Window) -> None:
         try:
             out.send(frame)
         except OSError:  # ENOBUFS/ENETDOWN: the frame is lost, as on a full or down NIC
             self.send_errors += 1
+            window.drops += 1
 
     def _control(self) -> None:
         try:
@@ -290,6 +308,9 @@ class Emulator:
         if request.get("cmd") == "busy":
             return {"ok": True, "busy_s": self.busy,
                     "cpu_s": time.process_time()}
+        if request.get("cmd") == "window":
+            return {"ok": True, "links": self.window(), "busy_s": self.busy,
+                    "cpu_s": time.process_time()}
         if request.get("cmd") == "stats":
             return {"ok": True, "links": {str(i): l.stats() for i, l in self.links.items()},
                     "send_errors": self.send_errors, "receive_errors": self.receive_errors,
@@ -297,6 +318,18 @@ class Emulator:
                     "late_ms": {"mean": 1000 * self.late_sum / max(self.late_count, 1),
                                 "max": 1000 * self.late_max, "releases": self.late_count}}
         return {"ok": False, "error": f"unknown request {request!r}"}
+
+
+    def window(self) -> Dict[str, Dict[str, Any]]:
+        """Link id -> what it did since the last call (window.Window.summary), for the
+        links that forwarded or lost a frame; every window starts anew."""
+        self.catch_up.expire(time.monotonic())
+        out = {}
+        for index, link in self.links.items():
+            link.window.drops += link.kernel_drops()
+            if not link.window.idle:
+                out[str(index)] = link.window.summary()
+        return out
 
 
 def kernel_threads_off(cpus: List[int]) -> Dict[int, Set[int]]:

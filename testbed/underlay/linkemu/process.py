@@ -125,6 +125,10 @@ class LinkEmulator:
         if cmd == "busy":
             replies = [proc.request(cmd="busy") for proc in self.processes]
             return {"ok": True, "processes": [(r["busy_s"], r["cpu_s"]) for r in replies]}
+        if cmd == "window":
+            replies = [proc.request(cmd="window") for proc in self.processes]
+            return {"ok": True, "links": {k: v for r in replies for k, v in r["links"].items()},
+                    "processes": [(r["busy_s"], r["cpu_s"]) for r in replies]}
         raise ProcessError(f"unknown link emulator request {request!r}")
 
     def _process_of(self, link: Any) -> EmulatorProcess:
