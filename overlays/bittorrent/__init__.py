@@ -11,7 +11,7 @@ from typing import Iterable, List, Literal, Sequence, Tuple
 from pydantic import Field
 
 from ..spec import OverlaySpec, Params, Port, Program
-from .analysis import metrics
+from .analysis import completion_plot, metrics
 
 
 class BitTorrentParams(Params):
@@ -65,4 +65,4 @@ def programs(params: BitTorrentParams) -> Sequence[Program]:
 
 
 SPEC = OverlaySpec(params=BitTorrentParams, ports=ports, check=check, programs=programs,
-                   metrics=metrics)
+                   metrics=metrics, plots=completion_plot)

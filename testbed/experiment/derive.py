@@ -150,11 +150,14 @@ def judge(expectation: Dict[str, Any], per_trial: Dict[str, Dict[str, Optional[f
     came closest to missing). With `mean` or `median`, that statistic over the trials is
     judged. `trials` lists each trial's value, target and pass either way."""
     e = expectation
-    op, tol, ref = e["op"], e["tolerance"], e["value"]
+    op, tol, ref, scale = e["op"], e["tolerance"], e["value"], e.get("scale", 1.0)
+
+    def scaled(x: Optional[float]) -> Optional[float]:
+        return None if x is None else x * scale
     rows = []
     for trial, flat in per_trial.items():
         value = flat.get(e["metric"])
-        target = flat.get(ref) if isinstance(ref, str) else ref
+        target = scaled(flat.get(ref) if isinstance(ref, str) else ref)
         rows.append({"trial": int(trial), "measured": value, "target": target,
                      "passed": check_expectation(value, op, target, tol)})
     aggregate = e.get("aggregate", "all")
@@ -168,7 +171,7 @@ def judge(expectation: Dict[str, Any], per_trial: Dict[str, Dict[str, Optional[f
         passed = bool(rows) and all(r["passed"] for r in rows)
     else:
         value = across.get(e["metric"], {}).get(aggregate)
-        target = across.get(ref, {}).get(aggregate) if isinstance(ref, str) else ref
+        target = scaled(across.get(ref, {}).get(aggregate) if isinstance(ref, str) else ref)
         passed = check_expectation(value, op, target, tol)
     return {**e, "aggregate": aggregate, "measured": value, "target": target,
             "passed": passed, "trials": rows}

@@ -20,9 +20,10 @@ def fmt(value: Optional[float]) -> str:
 
 def wanted(e: Dict[str, Any]) -> str:
     """An expectation's target: a number, or another metric with its measured mean."""
+    times = f"{fmt(e['scale'])} × " if e.get("scale", 1.0) != 1.0 else ""
     if isinstance(e["value"], str):
-        return f"{e['value']} ({fmt(e.get('target'))})"
-    return fmt(e["value"])
+        return f"{times}{e['value']} ({fmt(e.get('target'))})"
+    return f"{times}{fmt(e['value'])}"
 
 
 def _facts(run: Any) -> List[List[str]]:

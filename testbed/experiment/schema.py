@@ -97,6 +97,9 @@ class Expectation(Strict):
     op: Literal["<", "<=", ">", ">=", "==", "!="] = "=="
     value: Union[Float, MetricName]
     tolerance: Float = Field(0.0, ge=0)
+    scale: Float = Field(1.0, gt=0, description="the value is multiplied by this first: "
+                                                "`value: bt5.completion_mean_s, scale: 2` "
+                                                "is twice that")
     aggregate: Literal["all", "mean", "median"] = Field(
         "all", description="all: it holds in every trial; mean, median: that statistic "
                            "over the trials is judged")

@@ -219,3 +219,28 @@ def test_mktorrent_makes_the_torrent_the_python_peers_make_and_pieces_are_checke
     broken[65536 * 4 + 10] ^= 1
     (tmp_path / "file-3.bin").write_bytes(bytes(broken[:600_000]))
     assert verified_pieces(tmp_path / "file-3.bin", ours) == set(range(11)) - {4, 9, 10}
+
+
+def test_the_fluid_model_of_a_flash_crowd_by_hand(tmp_path):
+    from overlays.bittorrent.analysis import completion_plot, model_s
+    from overlays.spec import Deployed
+    cs = BitTorrentParams.model_validate(swarm_params(mode="client-server", upload_mbit=8))
+    swarm = BitTorrentParams.model_validate(swarm_params(upload_mbit=8))
+    f = 8 * 1.048576  # 1 MiB in Mbit
+    assert model_s(cs, 40) == pytest.approx(40 * f / 8)  # 41.9 s: every copy from the seed
+    assert model_s(swarm, 40) == pytest.approx(f / 8)  # the seed's one copy: 1.05 s
+    assert model_s(swarm, 1) == pytest.approx(f / 8)
+    two_seeds = BitTorrentParams.model_validate(swarm_params(seeds=["s", "t"], upload_mbit=8))
+    assert model_s(two_seeds, 100) == pytest.approx(100 * f / (16 + 800))
+    assert model_s(BitTorrentParams.model_validate(swarm_params(upload_mbit=0)), 5) is None
+
+    def crowd(params, n, took):
+        records = [{"metric": "complete_s", "value": took} for _ in range(n)]
+        records += [{"event": "stopped", "seed": False, "left": 0} for _ in range(n)]
+        return Deployed(f"{params.mode}{n}", params, [], {1: records})
+    got = metrics(crowd(cs, 5, 5.5).records[1], cs)
+    assert got["completion_model_s"] == pytest.approx(5 * f / 8, abs=0.001)
+    assert got["completion_model_ratio"] == pytest.approx(5.5 / (5 * f / 8), abs=0.001)
+    deps = [crowd(cs, 5, 5.3), crowd(cs, 10, 10.6), crowd(swarm, 5, 2.0), crowd(swarm, 10, 2.2)]
+    assert [p.name for p in completion_plot(deps, tmp_path)] == ["completion.png"]
+    assert completion_plot(deps[:1], tmp_path / "none") == []  # one size: nothing to show

@@ -103,6 +103,14 @@ def test_a_metric_target_is_taken_from_the_same_trial():
     assert not got["passed"] and (got["measured"], got["target"]) == (9.0, 6.0)
 
 
+def test_a_target_may_be_a_multiple_of_another_metric():
+    per_trial = {"1": {"bt40.t": 6.5, "bt5.t": 2.9}, "2": {"bt40.t": 5.0, "bt5.t": 2.9}}
+    e = {"metric": "bt40.t", "op": "<=", "value": "bt5.t", "tolerance": 0.0, "scale": 2.0}
+    got = derive.judge(e, per_trial, derive.across_trials(list(per_trial.values())))
+    assert not got["passed"] and (got["measured"], got["target"]) == (6.5, 5.8)
+    assert [t["passed"] for t in got["trials"]] == [False, True]
+
+
 def test_percentile_nearest_rank():
     assert derive.percentile([5, 1, 3, 2, 4], 50) == 3
     assert derive.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99) == 10
