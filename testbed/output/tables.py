@@ -133,8 +133,10 @@ def print_fidelity(console: Console, name: str, plane: str, backend: str, verdic
                       "per router crossing (with every delay set to zero)", highlight=False)
     if verdict.throughput:
         t = verdict.throughput
-        console.print(f"TCP {t['pair']}: {t.get('mbit', '?')} Mbit/s "
-                      f"(bottleneck configured: {t.get('bottleneck_mbit') or 'none'})", highlight=False)
+        console.print(f"TCP {t['pair']}: {t.get('mbit', '?')} Mbit/s after slow start "
+                      f"(bottleneck configured: {t.get('bottleneck_mbit') or 'none'}"
+                      + (f"; {t['ratio']} of the payload it carries)" if "ratio" in t else ")"),
+                      highlight=False)
     console.print(f"CPU idle during the measurement: {100 * verdict.cpu_idle:.0f}%" +
                   (f"; taken by the hypervisor: {100 * verdict.cpu_steal:.0f}%"
                    if verdict.cpu_steal >= 0.005 else "") +
