@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from . import __version__
 from .model import InvalidInput, json_schema, load_topology
@@ -92,19 +92,38 @@ def cmd_grade(args: argparse.Namespace) -> int:
         student_uid()
     except SandboxUnavailable as exc:
         return _die(args, str(exc))
+    subs: List[Tuple[Optional[str], Path]] = [(None, Path(s)) for s in args.submissions]
+    if args.audit:
+        from .grading.audit import AuditError, subjects
+        if subs:
+            return _die(args, "--audit grades the lab's own solution, starter and mutants: "
+                              "give no submissions with it")
+        try:
+            subs = subjects(Path(args.rubric).resolve().parent, rubric.instructor)
+        except AuditError as exc:
+            return _die(args, str(exc), "put them in instructor/solution, starter and "
+                                        "instructor/mutants/<name>")
+    elif not subs:
+        return _die(args, "no submission to grade", "name submissions, or give --audit")
     _take_signals()
     from mininet.log import setLogLevel
     setLogLevel("warning")
     out = Path(args.out)
-    with GradeProgress(args.ui.out, len(args.submissions)) as progress:
+    with GradeProgress(args.ui.out, len(subs)) as progress:
         grader = Grader(rubric, Path(args.rubric), out, on_check=progress.check)
         grades = []
-        for sub in args.submissions:
-            progress.submission(Path(sub).name)
-            grades.append(grader.grade(Path(sub)))
+        for label, sub in subs:
+            progress.submission(label or sub.name)
+            grades.append(grader.grade(sub, label))
             progress.done()
         grader.finish(grades)
     print_grades(args.ui.out, grades, str(out))
+    if args.audit:
+        from .grading.audit import judge
+        from .output.grading import print_audit
+        audit = judge({g["submission"]: g for g in grades})
+        print_audit(args.ui.out, audit)
+        return EXIT_OK if audit.ok else EXIT_FAILED
     return EXIT_OK
 
 
@@ -554,8 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade submissions (directories or tarballs) against a "
                                      "rubric: feedback, grade.json, junit.xml, scores.csv")
     p.add_argument("rubric", metavar="RUBRIC.yaml")
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    p.add_argument("submissions", nargs="*", metavar="SUBMISSION")
     p.add_argument("--out", default="grades", help="where the grades go (default grades/)")
+    p.add_argument("--audit", action="store_true",
+                   help="grade the lab's solution, starter and instructor/mutants/* instead, "
+                        "print check x submission, exit 1 if the rubric gives free points or "
+                        "misses a bug")
     p.add_argument("--visible-only", action="store_true",
                    help="skip hidden checks (a student grading their own work)")
     p.set_defaults(func=cmd_grade)

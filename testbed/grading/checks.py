@@ -120,6 +120,16 @@ def _reference(net: model.Network) -> Dict[Tuple[int, int], Optional[List[int]]]
             for a in asns for d in asns}
 
 
+def _naive(net: model.Network) -> Dict[Tuple[int, int], Optional[List[int]]]:
+    """The paths routing by AS-path length alone chooses (every route exported, the
+    shortest path, the lowest neighbour on a tie): what a submission gets right without
+    any policy, and so earns nothing for."""
+    from .bgp import simulate
+    paths = simulate(net, lambda r, p: (len(r.path), r.neighbour or 0),
+                     lambda r, n, p: True)["paths"]
+    return {(int(a), int(d)): p for a, row in paths.items() for d, p in row.items()}
+
+
 def valley(path: List[int], rel: Dict[Tuple[int, int], str]) -> bool:
     """Whether a path (from the source AS) has a valley: after going down to a customer
     or across a peering, it goes up or across again."""
@@ -164,9 +174,15 @@ def routes(check: RoutesCheck, ctx: Context, result: Result) -> None:
     parts: List[Tuple[str, float]] = []  # (what, fraction earned)
     e = check.expect
     if e.match_reference:
-        ref = _reference(net)
+        ref, naive = _reference(net), _naive(net)
         wrong = [k for k in ref if ref[k] != got.get(k)]
-        parts.append(("paths equal to Gao-Rexford's", 1 - len(wrong) / len(ref)))
+        free = sum(1 for k in ref if naive.get(k) == ref[k])
+        if free < len(ref):  # credit for the paths policy decides, not those length does
+            share = max(0, len(ref) - len(wrong) - free) / (len(ref) - free)
+            parts.append(("paths equal to Gao-Rexford's (beyond what routing by path length "
+                          "alone gets right)", share))
+        elif wrong:  # nothing to decide here: any wrong path is all lost
+            parts.append(("paths equal to Gao-Rexford's", 0.0))
         result.details += [f"AS{a} -> AS{d}: {got.get((a, d))} (expected {ref[(a, d)]})"
                            for a, d in wrong[:10]]
     if e.valley_free:

@@ -112,8 +112,9 @@ class Grader:
         self.on_check = on_check or (lambda name, i, n: None)
         protect(self.base / rubric.instructor)
 
-    def grade(self, submission: Path) -> Dict:
-        name = submission_name(submission)
+    def grade(self, submission: Path, name: Optional[str] = None) -> Dict:
+        """Grade one submission into `<out>/<name>` (default: its file or folder name)."""
+        name = name or submission_name(submission)
         folder = self.out / name
         sha = digest(submission) if submission.exists() else ""
         done = folder / "grade.json"

@@ -13,8 +13,9 @@ Kinds:
 - routes: the submission's `module` (rank and export rules, labs/policy-routing) routes
   `topology` in a path-vector simulation; `expect` lists what must hold, points in
   proportion: `match_reference` (every AS pair's path equals the testbed's Gao-Rexford
-  routes; credit in proportion to the pairs that match), `valley_free` (no path has a
-  valley), `paths` (given AS paths);
+  routes; credit for the pairs that match beyond those routing by path length alone gets
+  right, so rules that ignore policy earn none), `valley_free` (no path has a valley),
+  `paths` (given AS paths);
 - experiment: runs `experiment` with the submission's files put into the overlay tree
   (`place`: submission file -> path under overlays/), agents in the sandbox; each of the
   experiment's expectations is worth an equal share, half of it (`partial_credit`) when it

@@ -45,3 +45,25 @@ def print_grades(console: Console, grades: List[Dict[str, Any]], out: str) -> No
     console.print(table)
     console.print(f"feedback, grade.json and junit.xml per submission, scores.csv and "
                   f"summary.html in {out}", highlight=False)
+
+
+def print_audit(console: Console, audit: Any) -> None:
+    """The audit's matrix (points per check and subject, the solution first) and its
+    verdict."""
+    table = Table(title="audit: points per check")
+    table.add_column("check")
+    for subject in audit.subjects:
+        table.add_column(subject, justify="right")
+    for check in audit.checks:
+        best = audit.points[(check, "solution")]
+        table.add_row(check, *(_cell(audit.points[(check, s)], best) for s in audit.subjects))
+    table.add_row("[bold]score[/]", *(f"[bold]{audit.scores[s]:g}[/]" for s in audit.subjects))
+    console.print(table)
+    for problem in audit.problems:
+        console.print(f"[red]- {problem}[/]", highlight=False)
+    console.print("audit: " + ("[green]ok[/]: every point rewards the student's code and "
+                               "every mutant loses some" if audit.ok else "[red]failed[/]"))
+
+
+def _cell(points: float, best: float) -> str:
+    return f"{points:g}" if points >= best else f"[yellow]{points:g}[/]"

@@ -11,6 +11,9 @@ def est(ms):
 def test_hysteresis_keeps_the_current_path_for_a_small_gain():
     links = {("a", "b"): est(10), ("a", "c"): est(4.8), ("c", "b"): est(4.8)}
     assert choose(links, "a", "b", ["a", "b", "c"], ("b",), hysteresis=0.1) == ("b",)
+    # and the detour in use stays when the direct path becomes a little better
+    links = {("a", "b"): est(9.5), ("a", "c"): est(5), ("c", "b"): est(5)}
+    assert choose(links, "a", "b", ["a", "b", "c"], ("c", "b"), hysteresis=0.1) == ("c", "b")
 
 
 def test_unmeasured_links_are_unusable():
