@@ -179,6 +179,41 @@ def _transit_window(run: Run, net: Any, samples: Dict[int, Any], classes: Dict[i
     return out
 
 
+def wire_metrics(run: Run, trial: int) -> Dict[str, Optional[float]]:
+    """Per overlay deployment whose members' access links were captured (the experiment's
+    `capture`): `<overlay>.wire_pps`, the packets per second a member sent on the
+    deployment's ports while it ran, from the pcap files (measure.pcap: the wire's count,
+    not the agents'), the mean over its captured members."""
+    folder = run.path / "captures" / f"trial-{trial}"
+    if not folder.is_dir():
+        return {}
+    from ..measure.pcap import PcapError, packets, sent_rate
+    from ..model import load_topology
+    net = load_topology(run.path / "inputs" / "topology.run.yaml")
+    t0 = run.t0(trial)
+    spans = {name: (a, b) for name, a, b in run.spans(trial)}
+    out: Dict[str, Optional[float]] = {}
+    for spec, dep in run.deployments():
+        if f"overlay {dep.name}" not in spans:
+            continue
+        start, end = spans[f"overlay {dep.name}"]
+        rates = []
+        for host in dep.members or sorted(net.hosts):  # none listed: `hosts: all`
+            ports = {p.number for p in spec.ports(dep.params, host)}
+            link = next(l for l in net.links if host in (l.a, l.b))
+            try:
+                seen = [p for f in sorted(folder.glob(f"{link.a}_{link.b}*.pcap"))
+                        for p in packets(f)]
+            except (OSError, PcapError):
+                continue
+            rate = sent_rate(seen, net.hosts[host].ip, ports, t0 + start, t0 + end)
+            if rate is not None:
+                rates.append(rate)
+        if rates:
+            out[f"{dep.name}.wire_pps"] = sum(rates) / len(rates)
+    return out
+
+
 def compute_metrics(run: Run) -> Dict[str, Any]:
     cfg = run.config
     wanted = set(cfg.get("metrics", METRICS))
@@ -215,6 +250,8 @@ def compute_metrics(run: Run) -> Dict[str, Any]:
                         flat[f"{o['name']}.{name}"] = value
         if "transit" in wanted:
             flat.update(transit_metrics(run, trial))
+        if "overlay" in wanted:
+            flat.update(wire_metrics(run, trial))
         per_trial[str(trial)] = flat
     across = derive.across_trials(list(per_trial.values()))
     expectations = [derive.judge(e, per_trial, across) for e in cfg.get("expect", [])]
