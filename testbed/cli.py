@@ -99,10 +99,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
             return _die(args, "--audit grades the lab's own solution, starter and mutants: "
                               "give no submissions with it")
         try:
-            subs = subjects(Path(args.rubric).resolve().parent, rubric.instructor)
+            found = subjects(Path(args.rubric).resolve().parent, rubric.instructor)
         except AuditError as exc:
             return _die(args, str(exc), "put them in instructor/solution, starter and "
                                         "instructor/mutants/<name>")
+        import tempfile
+        from .grading.audit import as_handed_in
+        scratch = tempfile.TemporaryDirectory(prefix="testbed-audit-")
+        subs = as_handed_in(found, Path(scratch.name))
     elif not subs:
         return _die(args, "no submission to grade", "name submissions, or give --audit")
     _take_signals()

@@ -20,6 +20,7 @@ Pure: the grades in, the matrix and the problems out (the CLI grades and prints)
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -61,6 +62,17 @@ def subjects(base: Path, instructor: str) -> List[Tuple[str, Path]]:
     if clash:
         raise AuditError(f"a mutant may not be named '{clash[0]}'")
     return [(SOLUTION, solution), (STARTER, starter)] + [(p.name, p) for p in found]
+
+
+def as_handed_in(found: List[Tuple[str, Path]], scratch: Path) -> List[Tuple[str, Path]]:
+    """Each subject copied into `scratch/<label>` with its links resolved, as a student
+    would hand it in (a lab's starter may link to the placeholder in the overlay tree;
+    the grader refuses links)."""
+    out = []
+    for label, path in found:
+        shutil.copytree(path, scratch / label, symlinks=False)
+        out.append((label, scratch / label))
+    return out
 
 
 def judge(grades: Dict[str, Dict]) -> Audit:

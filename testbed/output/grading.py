@@ -53,7 +53,7 @@ def print_audit(console: Console, audit: Any) -> None:
     table = Table(title="audit: points per check")
     table.add_column("check")
     for subject in audit.subjects:
-        table.add_column(subject, justify="right")
+        table.add_column(subject, justify="right", overflow="fold")
     for check in audit.checks:
         best = audit.points[(check, "solution")]
         table.add_row(check, *(_cell(audit.points[(check, s)], best) for s in audit.subjects))
