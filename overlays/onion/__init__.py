@@ -17,7 +17,7 @@ from typing import Iterable, List, Literal, Optional, Sequence, Tuple
 from pydantic import Field, field_validator
 
 from ..spec import OverlaySpec, Params, Port
-from .analysis import metrics
+from .analysis import metrics, model_plot
 from .exitpolicy import parse_rule
 
 
@@ -128,4 +128,4 @@ def check(params: OnionParams, members: List[str]) -> Iterable[Tuple[Tuple, str]
 
 
 SPEC = OverlaySpec(params=OnionParams, ports=ports, check=check, metrics=metrics,
-                   underlay_view=True)
+                   plots=model_plot, underlay_view=True)

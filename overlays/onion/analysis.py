@@ -9,10 +9,14 @@ lines (`circuit_build_ms`, `stream_ttfb_ms`, `as_shared`, `circuit_rtt_ms`, ...)
 - `ttfb_model_ratio`: median of a stream's time to first byte / its model, 2 x (circuit
   RTT + exit-to-destination RTT), over streams that found their circuit built;
 - `stream_ttfb_median_ms`.
+
+`onion_model.png`: every circuit build and stream against its model (the line where they
+are equal, and the 15% band the experiments allow a stream's time to first byte).
 """
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from typing import Any, Dict, List
 
 
@@ -38,3 +42,46 @@ def metrics(records: List[Dict[str, Any]], params: Any) -> Dict[str, float]:
     if ttfb:
         out["stream_ttfb_median_ms"] = round(statistics.median(ttfb), 3)
     return out
+
+
+def model_plot(deployments: List[Any], folder: Path) -> List[Path]:
+    """`onion_model.png`: measured against modelled ms, circuit builds (model: 3 x the
+    sum of the hops' RTTs) and streams' time to first byte (2 x (circuit RTT + exit RTT))."""
+    points: Dict[str, List[Any]] = {"circuit build (model 3 x sum of hop RTTs)": [],
+                                    "stream time to first byte": []}
+    for dep in deployments:
+        for records in dep.records.values():
+            for r in records:
+                model = r.get("model_ms")
+                if not isinstance(model, (int, float)) or model <= 0:
+                    continue
+                if r.get("metric") == "circuit_build_ms":
+                    points["circuit build (model 3 x sum of hop RTTs)"].append(
+                        (3 * model, r["value"]))
+                elif r.get("metric") == "stream_ttfb_ms" and r.get("circuit_wait_ms", 0) < 1:
+                    points["stream time to first byte"].append((model, r["value"]))
+    if not any(points.values()):
+        return []
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 5))
+    top = max(max(m, v) for pts in points.values() for m, v in pts) * 1.1
+    ax.plot([0, top], [0, top], "-", color="gray", label="measured = model")
+    ax.fill_between([0, top], [0, 0.85 * top], [0, 1.15 * top], color="gray", alpha=0.15,
+                    label="within 15%")
+    for name, pts in points.items():
+        if pts:
+            ax.plot([m for m, _ in pts], [v for _, v in pts], "o", alpha=0.6,
+                    label=f"{name} ({len(pts)})")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("model from the configured delays (ms)")
+    ax.set_ylabel("measured (ms)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = folder / "onion_model.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

@@ -8,7 +8,7 @@ from typing import Iterable, List, Literal, Optional, Sequence, Tuple
 from pydantic import Field
 
 from ..spec import OverlaySpec, Params, Port
-from .analysis import metrics
+from .analysis import fetches_plot, metrics
 
 
 class WebParams(Params):
@@ -47,4 +47,5 @@ def check(params: WebParams, members: List[str]) -> Iterable[Tuple[Tuple, str]]:
         yield ("sizes",), "sizes run from 0 to 1 GiB"
 
 
-SPEC = OverlaySpec(params=WebParams, ports=ports, check=check, metrics=metrics)
+SPEC = OverlaySpec(params=WebParams, ports=ports, check=check, metrics=metrics,
+                   plots=fetches_plot)

@@ -1,10 +1,16 @@
 """The web workload's metrics of one trial: medians of time to first byte
 (`ttfb_median_ms`) and, per object size, of time to last byte (`ttlb_median_ms.50kib`,
 `.1mib`, `.5mib`, ...) and of goodput (`goodput_median_mbit.<size>`). The share of
-fetches that succeeded is the harness's mean of `fetched` lines."""
+fetches that succeeded is the harness's mean of `fetched` lines.
+
+`web_fetches.png` (the headline where several deployments fetch the same objects, e.g.
+direct against through an onion network): each deployment's time to first byte as a CDF,
+and its median time to last byte per object size.
+"""
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from typing import Any, Dict, List
 
 
@@ -30,3 +36,46 @@ def metrics(records: List[Dict[str, Any]], params: Any) -> Dict[str, float]:
                 rates = [size * 8 / (t * 1e3) for t in ttlb if t > 0]
                 out[f"goodput_median_mbit.{label(size)}"] = round(statistics.median(rates), 3)
     return out
+
+
+def fetches_plot(deployments: List[Any], folder: Path) -> List[Path]:
+    """`web_fetches.png`, drawn when at least two deployments fetched something."""
+    drawn = []
+    for dep in deployments:
+        records = [r for rs in dep.records.values() for r in rs]
+        ttfb = sorted(r["value"] for r in records if r.get("metric") == "ttfb_ms")
+        sizes = {size: [r["value"] for r in records if r.get("metric") == "ttlb_ms"
+                        and r.get("size") == size] for size in sorted(set(dep.params.sizes))}
+        if ttfb:
+            drawn.append((dep.name, ttfb, {k: v for k, v in sizes.items() if v}))
+    if len(drawn) < 2:
+        return []
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    width = 0.8 / len(drawn)
+    all_sizes = sorted({size for _, _, sizes in drawn for size in sizes})
+    for k, (name, ttfb, sizes) in enumerate(drawn):
+        left.step(ttfb, [(i + 1) / len(ttfb) for i in range(len(ttfb))], where="post",
+                  label=f"{name} (median {statistics.median(ttfb):.0f} ms)")
+        right.bar([i + k * width for i, size in enumerate(all_sizes) if size in sizes],
+                  [statistics.median(sizes[size]) for size in all_sizes if size in sizes],
+                  width, label=name)
+    left.set_xscale("log")
+    left.set_xlabel("time to first byte (ms)")
+    left.set_ylabel("fraction of fetches")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    right.set_xticks([i + width * (len(drawn) - 1) / 2 for i in range(len(all_sizes))],
+                     [label(size) for size in all_sizes])
+    right.set_yscale("log")
+    right.set_xlabel("object")
+    right.set_ylabel("median time to last byte (ms)")
+    right.grid(alpha=0.3, axis="y")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    path = folder / "web_fetches.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

@@ -143,7 +143,7 @@ def _pairs_cdf(run: Any, name: str, records: List[Dict[str, Any]], folder: Path)
 
     from .divergence import pair_values
     values = pair_values(run, records)
-    if not values:
+    if len(values) < 2:  # a distribution of one pair shows nothing
         return []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, keys, label in ((axes[0], ["stretch"], "latency stretch (overlay / direct)"),
