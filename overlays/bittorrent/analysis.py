@@ -29,6 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..plotting import figure, finish
 from .metainfo import content
 
 MIB = 1 << 20
@@ -92,10 +93,7 @@ def completion_plot(deployments: List[Any], folder: Path) -> List[Path]:
                 params[dep.params.mode] = dep.params
     if not any(len({n for n, _, _ in p}) > 1 for p in points.values()):
         return []
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = figure(size=(6.5, 4.2))
     colours = {"swarm": "tab:blue", "client-server": "tab:orange"}
     for mode, rows in sorted(points.items()):
         rows.sort()
@@ -111,10 +109,4 @@ def completion_plot(deployments: List[Any], folder: Path) -> List[Path]:
     ax.set_xlabel("leechers N")
     ax.set_ylabel("completion time (s)")
     ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = folder / "completion.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return finish(fig, [ax], folder / "completion.png")

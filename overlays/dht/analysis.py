@@ -18,6 +18,7 @@ import random
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
+from ..plotting import figure, finish
 from .ring import BITS, RING, expected_hops, successor
 
 
@@ -107,10 +108,7 @@ def hops_plot(deployments: List[Any], folder: Path) -> List[Path]:
                 points.append((n, sum(hops) / len(hops)))
     if not points:
         return []
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = figure()
     grid = [2 ** (k / 4) for k in range(4, 4 * 10 + 1)
             if 2 ** (k / 4) <= 2 * max(n for n, _ in points)]
     ax.plot(grid, [expected_hops(n) for n in grid], "-", color="gray", label="½·log2 N")
@@ -118,10 +116,4 @@ def hops_plot(deployments: List[Any], folder: Path) -> List[Path]:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("nodes N")
     ax.set_ylabel("lookup path length (hops)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = folder / "dht_hops.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return finish(fig, [ax], folder / "dht_hops.png")

@@ -19,6 +19,8 @@ import statistics
 from pathlib import Path
 from typing import Any, Dict, List
 
+from ..plotting import figure, finish
+
 
 def _ratios(records: List[Dict[str, Any]], metric: str) -> List[float]:
     return [r["value"] / r["model_ms"] for r in records
@@ -62,10 +64,7 @@ def model_plot(deployments: List[Any], folder: Path) -> List[Path]:
                     points["stream time to first byte"].append((model, r["value"]))
     if not any(points.values()):
         return []
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, ax = figure(size=(6, 5))
     top = max(max(m, v) for pts in points.values() for m, v in pts) * 1.1
     ax.plot([0, top], [0, top], "-", color="gray", label="measured = model")
     ax.fill_between([0, top], [0, 0.85 * top], [0, 1.15 * top], color="gray", alpha=0.15,
@@ -78,10 +77,4 @@ def model_plot(deployments: List[Any], folder: Path) -> List[Path]:
     ax.set_ylim(0, top)
     ax.set_xlabel("model from the configured delays (ms)")
     ax.set_ylabel("measured (ms)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = folder / "onion_model.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return finish(fig, [ax], folder / "onion_model.png")

@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List
 
+from ..plotting import figure, finish
 from ..spec import Deployed
 
 
@@ -25,23 +26,14 @@ def overhead_plot(deployments: List[Deployed], folder: Path) -> List[Path]:
                     intervals.add(dep.params.probe_interval)
     if not per_n or len(intervals) != 1:
         return []  # the analytic curve needs one probe interval
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     interval = intervals.pop()
     ns = sorted(per_n)
     measured = [sum(per_n[n]) / len(per_n[n]) for n in ns]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = figure()
     grid = list(range(2, max(ns) + 1))
     ax.plot(grid, [2 * (n - 1) / interval for n in grid], "-", color="gray",
             label=f"analytic 2(N-1)/{interval:g} s")
     ax.plot(ns, measured, "o", label="measured (mean per member)")
     ax.set_xlabel("members N")
     ax.set_ylabel("probe packets sent per member per s")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = folder / "probe_overhead.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return finish(fig, [ax], folder / "probe_overhead.png")

@@ -13,6 +13,8 @@ import statistics
 from pathlib import Path
 from typing import Any, Dict, List
 
+from ..plotting import figure, finish
+
 
 def label(size: int) -> str:
     """50 KiB -> '50kib', 1 MiB -> '1mib', 1000 -> '1000b'."""
@@ -50,10 +52,7 @@ def fetches_plot(deployments: List[Any], folder: Path) -> List[Path]:
             drawn.append((dep.name, ttfb, {k: v for k, v in sizes.items() if v}))
     if len(drawn) < 2:
         return []
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = figure(1, 2, size=(11, 4))
     width = 0.8 / len(drawn)
     all_sizes = sorted({size for _, _, sizes in drawn for size in sizes})
     for k, (name, ttfb, sizes) in enumerate(drawn):
@@ -65,17 +64,9 @@ def fetches_plot(deployments: List[Any], folder: Path) -> List[Path]:
     left.set_xscale("log")
     left.set_xlabel("time to first byte (ms)")
     left.set_ylabel("fraction of fetches")
-    left.grid(alpha=0.3)
-    left.legend(fontsize=8)
     right.set_xticks([i + width * (len(drawn) - 1) / 2 for i in range(len(all_sizes))],
                      [label(size) for size in all_sizes])
     right.set_yscale("log")
     right.set_xlabel("object")
     right.set_ylabel("median time to last byte (ms)")
-    right.grid(alpha=0.3, axis="y")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    path = folder / "web_fetches.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return finish(fig, [left, right], folder / "web_fetches.png")
