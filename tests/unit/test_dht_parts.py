@@ -12,8 +12,8 @@ from overlays.bittorrent.bencode import encode
 from overlays.dht import ring as ring_module
 from overlays.dht.analysis import ideal_hops, metrics
 from overlays.dht.chord import Node, Ref, pack, refs
-from overlays.dht.ring import (RING, between, closest_preceding, expected_hops, ident,
-                               successor, up_to)
+from overlays.dht.ring import (BITS, RING, between, closest_preceding, expected_hops,
+                               finger_start, ident, successor, up_to)
 from overlays.local import LocalDeployment
 
 
@@ -26,6 +26,11 @@ def test_intervals_wrap_around_the_ring():
     assert successor(10, [5, 20, 30]) == 20 and successor(31, [5, 20, 30]) == 5
     assert successor(20, [5, 20, 30]) == 20
     assert closest_preceding(0, 100, [10, 50, 99, 100, 150]) == [99, 50, 10]
+    assert not between(3, RING - 5, 3)  # the end of a wrapping interval is outside it
+    # across zero: the distance to the key is taken round the ring
+    assert closest_preceding(RING - 10, 5, [RING - 5, 2, 3, 7]) == [3, 2, RING - 5]
+    assert finger_start(5, 3) == 13 and finger_start(RING - 1, 0) == 0
+    assert finger_start(RING - 4, BITS - 1) == (RING >> 1) - 4
 
 
 def test_the_ideal_path_length_is_half_log2_n_within_15_percent():

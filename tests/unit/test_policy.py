@@ -157,6 +157,36 @@ def test_policy_knobs_change_the_choice():
     assert r.path(g.index(1), g.index(5)) == [1, 9, 2, 5]  # its own customer is silent to it
 
 
+def test_the_route_key_ranks_class_then_score_then_pref_then_length_then_neighbour():
+    """The ranking packed into one integer (policy._key): each part decides only where
+    the ones before it tie, and outweighs everything after it."""
+    import numpy as np
+
+    from testbed.control.policy import NONE, PEER, PROVIDER, UNREACHED, _key
+
+    def key(cls, score=1, pref=100, length=3, nbr=5):
+        return int(_key(np.array([cls]), score, np.array([pref]), np.array([length]),
+                        np.array([nbr]))[0])
+    assert key(CUSTOMER, score=2, pref=0, length=900, nbr=9999) < \
+        key(PEER, score=0, pref=1000, length=1, nbr=0)
+    assert key(PEER, score=0, pref=0, length=900, nbr=9999) < \
+        key(PEER, score=1, pref=1000, length=1, nbr=0)
+    assert key(PEER, pref=200, length=900, nbr=9999) < key(PEER, pref=100, length=1, nbr=0)
+    assert key(PEER, length=2, nbr=9999) < key(PEER, length=3, nbr=0)
+    assert key(PEER, nbr=4) < key(PEER, nbr=5)
+    assert key(PROVIDER, score=2, pref=0, length=900) < key(NONE) == UNREACHED
+    assert key(ORIGIN, length=0, nbr=0) < key(CUSTOMER, score=0, pref=1000, length=1, nbr=0)
+
+
+def test_prefer_lifts_a_route_within_its_class_only():
+    base = dict(asns=[1, 2, 5, 9], provider_customer=[(9, 1), (9, 2), (1, 5), (2, 5)],
+                peer_pairs=[])
+    g = ASGraph.build(**base, policies={9: Policy(prefer=frozenset({2}))})
+    assert compute(g).path(g.index(9), g.index(5)) == [9, 2, 5]
+    g = ASGraph.build(**base, policies={9: Policy(prefer=frozenset({2}), local_pref={1: 500})})
+    assert compute(g).path(g.index(9), g.index(5)) == [9, 2, 5]  # score before local-pref
+
+
 def test_no_valley_free_path_means_no_route():
     # two stubs of different providers that only peer with a third AS: peer routes are not
     # passed on to peers, so 1 and 2 cannot reach each other.
