@@ -154,15 +154,20 @@ def kill_user(uid: int) -> int:
 
 
 def _pids_of(uid: int) -> List[int]:
+    """The live processes of `uid`: a zombie has already exited (its parent, the
+    sandbox's own, has not reaped it yet), so it is nothing left running."""
     out = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as f:
+                state = ""
                 for line in f:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
+                    if line.startswith("State:"):
+                        state = line.split()[1]
+                    elif line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid and state not in ("Z", "X"):
                             out.append(int(entry))
                         break
         except OSError:
