@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from overlays.spec import Deployed
 
@@ -183,7 +183,8 @@ def wire_metrics(run: Run, trial: int) -> Dict[str, Optional[float]]:
     """Per overlay deployment whose members' access links were captured (the experiment's
     `capture`): `<overlay>.wire_pps`, the packets per second a member sent on the
     deployment's ports while it ran, from the pcap files (measure.pcap: the wire's count,
-    not the agents'), the mean over its captured members."""
+    not the agents'), the mean over its captured members. Each host's files are read
+    once, keeping only the packets some deployment of it counts."""
     folder = run.path / "captures" / f"trial-{trial}"
     if not folder.is_dir():
         return {}
@@ -192,26 +193,29 @@ def wire_metrics(run: Run, trial: int) -> Dict[str, Optional[float]]:
     net = load_topology(run.path / "inputs" / "topology.run.yaml")
     t0 = run.t0(trial)
     spans = {name: (a, b) for name, a, b in run.spans(trial)}
-    out: Dict[str, Optional[float]] = {}
+    wanted: Dict[str, List[Tuple[str, Set[int], float, float]]] = {}  # host -> deployments
     for spec, dep in run.deployments():
-        if f"overlay {dep.name}" not in spans:
+        if f"overlay {dep.name}" in spans:
+            start, end = spans[f"overlay {dep.name}"]
+            for host in dep.members or sorted(net.hosts):  # none listed: `hosts: all`
+                ports = {p.number for p in spec.ports(dep.params, host)}
+                wanted.setdefault(host, []).append((dep.name, ports, t0 + start, t0 + end))
+    rates: Dict[str, List[float]] = {}
+    for host, deps in wanted.items():
+        ip = net.hosts[host].ip
+        link = next(l for l in net.links if host in (l.a, l.b))
+        try:
+            sent = [p for f in sorted(folder.glob(f"{link.a}_{link.b}*.pcap"))
+                    for p in packets(f) if p.src == ip and any(
+                        lo <= p.t <= hi and (p.sport in ports or p.dport in ports)
+                        for _, ports, lo, hi in deps)]
+        except (OSError, PcapError):
             continue
-        start, end = spans[f"overlay {dep.name}"]
-        rates = []
-        for host in dep.members or sorted(net.hosts):  # none listed: `hosts: all`
-            ports = {p.number for p in spec.ports(dep.params, host)}
-            link = next(l for l in net.links if host in (l.a, l.b))
-            try:
-                seen = [p for f in sorted(folder.glob(f"{link.a}_{link.b}*.pcap"))
-                        for p in packets(f)]
-            except (OSError, PcapError):
-                continue
-            rate = sent_rate(seen, net.hosts[host].ip, ports, t0 + start, t0 + end)
+        for name, ports, lo, hi in deps:
+            rate = sent_rate(sent, ip, ports, lo, hi)
             if rate is not None:
-                rates.append(rate)
-        if rates:
-            out[f"{dep.name}.wire_pps"] = sum(rates) / len(rates)
-    return out
+                rates.setdefault(name, []).append(rate)
+    return {f"{name}.wire_pps": sum(r) / len(r) for name, r in rates.items()}
 
 
 def compute_metrics(run: Run) -> Dict[str, Any]:
