@@ -94,7 +94,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _die(args, str(exc))
     subs: List[Tuple[Optional[str], Path]] = [(None, Path(s)) for s in args.submissions]
     if args.audit:
-        from .grading.audit import AuditError, subjects
+        import tempfile
+
+        from .grading.audit import AuditError, as_handed_in, subjects
         if subs:
             return _die(args, "--audit grades the lab's own solution, starter and mutants: "
                               "give no submissions with it")
@@ -103,8 +105,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
         except AuditError as exc:
             return _die(args, str(exc), "put them in instructor/solution, starter and "
                                         "instructor/mutants/<name>")
-        import tempfile
-        from .grading.audit import as_handed_in
         scratch = tempfile.TemporaryDirectory(prefix="testbed-audit-")
         subs = as_handed_in(found, Path(scratch.name))
     elif not subs:

@@ -32,7 +32,7 @@ class Watch:
     def start(self) -> None:
         window = self.underlay.dataplane_window()  # empties what came before T=0
         cpu, at = fidelity.cpu_times(), time.monotonic()
-        processes = window["processes"] if window else None
+        processes = _processes(window)
         self.thread = threading.Thread(target=self._loop, args=(cpu, at, processes),
                                        name="fidelity-watch", daemon=True)
         self.thread.start()
@@ -51,15 +51,14 @@ class Watch:
             if done and seconds < MIN_LAST * self.every:
                 return  # a sliver of a window: its CPU shares would be noise
             idle, steal = fidelity.cpu_shares(cpu, cpu_now)
-            busy, polling = fidelity.emulator_shares(
-                processes, window["processes"] if window else None, seconds)
+            busy, polling = fidelity.emulator_shares(processes, _processes(window), seconds)
             row = fidelity.window_row(self.now(), seconds, idle + polling, steal, busy,
                                       window["links"] if window else None)
             self._keep(row)
             if done:  # the last, partial window counts too
                 return
             cpu, at = cpu_now, at_now
-            processes = window["processes"] if window else None
+            processes = _processes(window)
 
     def _keep(self, row: Dict[str, Any]) -> None:
         self.rows.append(row)
@@ -70,3 +69,8 @@ class Watch:
             self.stop_event.set()
             self.thread.join(10)
             self.thread = None
+
+
+def _processes(window: Optional[Dict[str, Any]]) -> Any:
+    """The emulator processes' (busy, CPU) seconds in a window (None: no emulator)."""
+    return window["processes"] if window else None
